@@ -1,0 +1,48 @@
+/*
+** cli/main.c — `portcullis`: one binary, one subcommand per job. Each
+** subcommand lives in its own file and only parses flags and calls the
+** library; this file dispatches and prints the usage.
+*/
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"authorize", pc_cmd_authorize, "decide requests against policies, entities and a schema"},
+    {"conformance", pc_cmd_conformance, "run Cedar integration tests and count matches"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "portcullis %s — pre-execution authorization\n\nusage: portcullis COMMAND [OPTIONS]\n\n",
+            PORTCULLIS_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nRun `portcullis COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return PC_EXIT_ERROR;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return PC_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("portcullis %s\n", PORTCULLIS_VERSION);
+        return PC_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "portcullis: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return PC_EXIT_ERROR;
+}
