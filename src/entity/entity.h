@@ -11,7 +11,8 @@
 **   true/false, integers (exact over the whole int64 range; no floats),
 **   strings, arrays (sets), objects (records),
 **   {"__entity": {"type": T, "id": I}}, {"__extn": {"fn": F, "arg": A}}
-**   (also {"__extn": {"fn": "offset", "args": [...]}} is refused with a reason).
+**   and {"__extn": {"fn": F, "args": [A, B]}} (the reference writes a datetime
+**   before year 1 as {"fn": "offset", "args": [datetime, duration]}).
 ** When the expected schema type is known, the escapes may be implicit: an
 ** entity-typed value may be {"type": T, "id": I}, an extension-typed value
 ** {"fn": F, "arg": A} or the bare argument string, and types are checked.
@@ -42,8 +43,10 @@ typedef struct pc_entities pc_entities;
 ** entity types, parents of types not in memberOfTypes, enum ids outside the
 ** enumeration are errors), implicit escapes are accepted, and the schema's
 ** actions are added (an action listed in the JSON must agree with the schema).
-** Duplicate uids are an error. Messages name the entity and attribute path:
-**   "entities.json: entity User::\"alice\": attribute jobLevel: expected long, got string"
+** A uid listed twice is an error unless both copies are the same entity (the
+** reference keeps one). A cycle in the hierarchy is an error, as in the
+** reference. Messages name the entity and the path inside it:
+**   "entities.json: entity User::\"alice\": attrs.jobLevel: expected Long, got string"
 ** The interner may be NULL (strings are then copied into the store).
 */
 pc_status pc_entities_parse(pc_intern *in, const pc_schema *schema, const char *json,
@@ -85,7 +88,10 @@ pc_status pc_uid_from_json(const pc_json_in *in, json_t *j, const char *path,
                            const pc_uid **out, pc_diag *d);
 /*
 ** A request context: a JSON object (NULL means {}). With a schema and a
-** declared action, parsed against the action's context type.
+** declared action, read against the action's context type the way the
+** reference reads it: implicit escapes, and required or undeclared record
+** attributes are errors, but value types are only checked by
+** pc_request_validate. An undeclared action gets a schema-less read.
 */
 pc_status pc_context_from_json(const pc_json_in *in, const pc_uid *action, json_t *j,
                                pc_value *out, pc_diag *d);
@@ -101,7 +107,11 @@ pc_status pc_request_validate(const pc_schema *schema, const pc_uid *principal,
 bool pc_value_conforms(const pc_schema *schema, const pc_value *v, const pc_type *t,
                        pc_buf *why);
 
-/* Parse JSON text with the project's settings (NULs allowed, exact integers). */
+/*
+** Parse JSON text with the project's settings: NULs allowed in strings and
+** keys, exact int64 integers, duplicate keys refused, nesting bounded by
+** PC_MAX_JSON_DEPTH. Syntax errors are PC_ERR_PARSE with a caret message.
+*/
 json_t *pc_json_parse(const char *text, size_t len, const char *name, pc_diag *d);
 
 #endif

@@ -78,6 +78,9 @@ typedef struct pc_expr pc_expr;
 
 struct pc_expr {
     uint8_t kind;        /* pc_ekind */
+    uint16_t height;     /* (added by lang) 1 for a leaf, else 1 + the tallest child;
+                            the parser keeps it <= PC_MAX_EXPR_DEPTH, so recursive
+                            walks over a parsed tree have a known stack bound */
     uint32_t offset;     /* byte offset of the node's first token in the source */
     union {
         pc_value lit;

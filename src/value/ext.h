@@ -85,7 +85,13 @@ bool pc_ip_parse(const char *s, size_t n, pc_ipaddr *out, const char **why);
 bool pc_datetime_parse(const char *s, size_t n, int64_t *out_ms, const char **why);
 bool pc_duration_parse(const char *s, size_t n, int64_t *out_ms, const char **why);
 
-/* Canonical printing (the argument string that would reproduce the value). */
+/*
+** Canonical printing (the argument string that would reproduce the value).
+** ip omits a full-length prefix (/32, /128) and writes IPv6 in RFC 5952 form.
+** A datetime outside the years 0000..9999 (reachable only through offset())
+** has no such string; it prints in ISO 8601 expanded form ("+10000-01-01T...",
+** "-0001-12-31T..."), which datetime() refuses.
+*/
 bool pc_decimal_print(pc_buf *b, int64_t v);        /* "1.5000" */
 bool pc_ip_print(pc_buf *b, const pc_ipaddr *ip);   /* "10.0.0.0/8" */
 bool pc_datetime_print(pc_buf *b, int64_t ms);      /* "2024-01-01T00:00:00.000Z" */

@@ -1,0 +1,157 @@
+/*
+** eval/authorize.c — matching scopes, evaluating policies, deciding requests.
+**
+** A policy is satisfied when its scope matches and every condition holds.
+** The reference evaluates it as one conjunction,
+**     principal-constraint && action-constraint && resource-constraint
+**       && when-1 && !unless-1 && ...
+** so a condition runs only when the scope and every earlier condition were
+** true, and an error in a later condition is never seen otherwise. Scope
+** constraints compare entity uids and cannot fail, so they are tested first
+** and directly, without building expressions: a mismatch costs a few
+** compares and, at most, one hash probe per constraint.
+**
+** The decision (Lean spec, Authorizer.lean): deny when any forbid is
+** satisfied, with the satisfied forbids as reasons; otherwise allow when any
+** permit is satisfied, with the satisfied permits as reasons; otherwise deny
+** with no reasons. Every policy is evaluated, because the answer lists all
+** policies that raised errors, and an erroring policy counts as not
+** satisfied. All lists grow inside the request arena, so deciding never
+** calls malloc once the arena is warm.
+*/
+#include "eval.h"
+
+#include <string.h>
+
+/* ---- scopes ----------------------------------------------------------- */
+
+/*
+** One scope constraint against the request's uid. A slot that was never
+** linked has no uid and matches nothing (templates are not decided).
+*/
+static bool scope_ok(const pc_entities *es, const pc_scope *s, const pc_uid *u)
+{
+    switch ((pc_scope_op)s->op) {
+    case PC_SCOPE_ANY:
+        return true;
+    case PC_SCOPE_EQ:
+        return s->uid && pc_uid_eq(u, s->uid);
+    case PC_SCOPE_IN:
+        return s->uid && pc_entities_in(es, u, s->uid);
+    case PC_SCOPE_IS:
+        return pc_str_eq(u->type, s->is_type);
+    case PC_SCOPE_IS_IN:
+        return pc_str_eq(u->type, s->is_type) && s->uid && pc_entities_in(es, u, s->uid);
+    case PC_SCOPE_IN_SET:
+        for (uint32_t i = 0; i < s->n; i++)
+            if (pc_entities_in(es, u, s->uids[i]))
+                return true;
+        return false;
+    }
+    return false;
+}
+
+bool pc_scope_matches(const pc_eval_env *env, const pc_policy *p)
+{
+    const pc_eval_request *r = env->req;
+    const pc_entities *es = env->entities;
+    /* the action constraint first: in most policy sets it rejects the most */
+    return scope_ok(es, &p->action, r->action) && scope_ok(es, &p->principal, r->principal) &&
+           scope_ok(es, &p->resource, r->resource);
+}
+
+/* ---- one policy ------------------------------------------------------- */
+
+static const char *condition_type_error(pc_arena *a, const pc_condition *cond,
+                                        const pc_value *v)
+{
+    const char *m = pc_arena_printf(a, "type error: `%s` condition must be bool, got %s",
+                                    cond->unless ? "unless" : "when",
+                                    pc_vtype_name((pc_vtype)v->type));
+    return m ? m : pc_eval_nomem;
+}
+
+int pc_eval_policy(const pc_eval_env *env, const pc_policy *p, const char **err)
+{
+    if (!pc_scope_matches(env, p))
+        return 0;
+    pc_eval_env local = *env;
+    local.policy = p;   /* slots take this policy's linked uids */
+    for (uint32_t i = 0; i < p->n_conds; i++) {
+        const pc_condition *cond = &p->conds[i];
+        pc_value v;
+        if (!pc_eval_expr(&local, cond->expr, &v, err))
+            return -1;
+        if (v.type != PC_V_BOOL) {
+            *err = condition_type_error(env->arena, cond, &v);
+            return -1;
+        }
+        if (v.u.b == cond->unless)   /* when {false} or unless {true} */
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- deciding a request ----------------------------------------------- */
+
+/* An arena-backed growable array; growth copies, leaving the old copy as garbage. */
+typedef struct list {
+    void *items;
+    uint32_t n, cap;
+} list;
+
+static bool list_push(pc_arena *a, list *l, const void *elem, size_t size)
+{
+    if (l->n == l->cap) {
+        if (l->cap > UINT32_MAX / 2)
+            return false;
+        uint32_t cap = l->cap ? l->cap * 2 : 8;
+        void *items = pc_arena_alloc(a, (size_t)cap * size);
+        if (!items)
+            return false;
+        if (l->n)
+            memcpy(items, l->items, (size_t)l->n * size);
+        l->items = items;
+        l->cap = cap;
+    }
+    memcpy((char *)l->items + (size_t)l->n * size, elem, size);
+    l->n++;
+    return true;
+}
+
+static pc_status out_of_memory(pc_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    return PC_ERR_NOMEM;
+}
+
+pc_status pc_authorize_policies(const pc_policy *const *policies, uint32_t n,
+                                const pc_eval_request *req, const pc_entities *entities,
+                                pc_arena *arena, pc_answer *out)
+{
+    pc_eval_env env = {req, entities, arena, NULL};
+    list permits = {0}, forbids = {0}, errors = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        const pc_policy *p = policies[i];
+        const char *msg = NULL;
+        int r = pc_eval_policy(&env, p, &msg);
+        bool ok = true;
+        if (r < 0) {
+            if (msg == pc_eval_nomem)
+                return out_of_memory(out);
+            pc_policy_error pe = {p, msg};
+            ok = list_push(arena, &errors, &pe, sizeof pe);
+        } else if (r > 0) {
+            ok = list_push(arena, p->forbid ? &forbids : &permits, &p, sizeof p);
+        }
+        if (!ok)
+            return out_of_memory(out);
+    }
+    out->allow = forbids.n == 0 && permits.n > 0;
+    const list *reasons = out->allow ? &permits : &forbids;
+    out->n_reasons = reasons->n;
+    out->reasons = reasons->items;
+    out->n_errors = errors.n;
+    out->errors = errors.items;
+    return PC_OK;
+}
