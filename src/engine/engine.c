@@ -45,30 +45,9 @@ void pc_engine_free(pc_engine *e)
     pc_schema_free(e->schema);
     pc_policy_list_free(&e->policies);
     free(e->active);
-    for (uint32_t i = 0; i < e->n_texts; i++)
-        free(e->texts[i]);
-    free(e->texts);
     pc_arena_free(&e->arena);
     pc_intern_free(e->intern);
     free(e);
-}
-
-/* Keep a copy of source text alive as long as the engine (policies point into it). */
-static const char *keep_text(pc_engine *e, const char *text, size_t len, pc_diag *d)
-{
-    char **texts = realloc(e->texts, (e->n_texts + 1) * sizeof *texts);
-    if (!texts)
-        return NULL;
-    e->texts = texts;
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        pc_diag_set(d, PC_ERR_NOMEM, "out of memory copying policy text");
-        return NULL;
-    }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    e->texts[e->n_texts++] = copy;
-    return copy;
 }
 
 /* Rebuild the array of policies that decide (everything but unlinked templates). */
@@ -96,10 +75,10 @@ pc_status pc_engine_load_policies(pc_engine *e, const char *text, size_t len, co
         pc_diag_set(&d, PC_ERR_LIMIT, "%s: policy text of %zu bytes exceeds the limit of %u",
                     name, len, PC_MAX_POLICY_BYTES);
     } else {
-        const char *src = keep_text(e, text, len, &d);
+        /* the parser copies the text into the arena: policies keep their source */
         const char *src_name = pc_arena_strdup(&e->arena, name ? name : "<policies>");
-        if (src && src_name &&
-            pc_parse_policies(&e->arena, e->intern, src, len, src_name, &e->next_id, &e->policies,
+        if (src_name &&
+            pc_parse_policies(&e->arena, e->intern, text, len, src_name, &e->next_id, &e->policies,
                               &d) == PC_OK)
             index_active(e, &d);
         else if (d.status == PC_OK)

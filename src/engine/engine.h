@@ -16,8 +16,6 @@ struct pc_engine {
     const pc_policy **active;   /* the policies that decide: templates left out */
     uint32_t n_active;
     uint32_t next_id;           /* the N of the next "policyN" */
-    char **texts;               /* policy sources, kept for messages */
-    uint32_t n_texts;
     pc_schema *schema;          /* NULL when none loaded */
     pc_entities *entities;      /* never NULL once built */
     bool entities_loaded;       /* entities came from a load, not the default */

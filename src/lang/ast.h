@@ -166,7 +166,11 @@ pc_status pc_parse_policies(pc_arena *a, pc_intern *in, const char *src, size_t 
                             const char *name, uint32_t *next_id, pc_policy_list *out,
                             pc_diag *d);
 
-/* Parse one entity uid in Cedar syntax (A::B::"id"), the whole text. */
+/*
+** Parse one entity uid in Cedar syntax (A::B::"id"), the whole text. With a
+** NULL interner (at request time, when the engine is shared) the names are
+** copied into a instead of interned.
+*/
 pc_status pc_parse_uid(pc_arena *a, pc_intern *in, const char *src, size_t len,
                        pc_uid **out, pc_diag *d);
 

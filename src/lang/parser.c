@@ -216,9 +216,10 @@ static pc_status lit_node(parser *p, pc_value v, uint32_t off, pc_expr **out)
     return PC_OK;
 }
 
+/* Intern at load time; without an interner (request time) copy into the arena. */
 static pc_status intern(parser *p, const char *s, size_t n, pc_str *out)
 {
-    *out = pc_intern_str(p->in, s, n);
+    *out = p->in ? pc_intern_str(p->in, s, n) : pc_arena_str(p->a, s, n);
     return out->ptr ? PC_OK : nomem(p);
 }
 
