@@ -443,6 +443,13 @@ static pc_status entity_type(jp *p, pc_str ns, pc_str name, json_t *def, const c
 
 /* ---- actions ------------------------------------------------------------ */
 
+/* Optional fields the reference reads as absent when null (memberOf, appliesTo, type). */
+static json_t *present(json_t *obj, const char *name)
+{
+    json_t *j = field(obj, name);
+    return j && !json_is_null(j) ? j : NULL;
+}
+
 /* {"id": "view", "type": "NS::Action"} with the type optional. */
 static pc_status action_ref(jp *p, json_t *j, const char *path, sb_vec *out)
 {
@@ -453,7 +460,7 @@ static pc_status action_ref(jp *p, json_t *j, const char *path, sb_vec *out)
     if (!ref || !sb_push(p->b, out, ref))
         return sb_nomem(p->b);
     ref->loc = at(path);
-    json_t *id, *t = field(j, "type");
+    json_t *id, *t = present(j, "type");
     TRY(need(p, j, "id", path, &id));
     const char *ipath = path_field(p, path, "id");
     const char *tpath = t ? path_field(p, path, "type") : path;
@@ -491,13 +498,6 @@ static pc_status applies_to(jp *p, json_t *j, const char *path, sb_action *a)
     TRY(name_list(p, principals, ppath, &a->principals));
     TRY(name_list(p, resources, rpath, &a->resources));
     return optional_type(p, j, "context", path, &a->context);
-}
-
-/* memberOf and appliesTo may be null: the reference reads them as absent. */
-static json_t *present(json_t *obj, const char *name)
-{
-    json_t *j = field(obj, name);
-    return j && !json_is_null(j) ? j : NULL;
 }
 
 static pc_status action(jp *p, pc_str ns, pc_str id, json_t *def, const char *path)
@@ -559,7 +559,8 @@ static pc_status namespace_def(jp *p, pc_str ns, json_t *def, const char *path)
                                          NULL};
     TRY(want(p, def, JSON_OBJECT, path, "an object"));
     TRY(check_fields(p, def, path, fields));
-    if (ns.len == 0 && field(def, "annotations"))
+    json_t *notes = field(def, "annotations");
+    if (ns.len == 0 && json_is_object(notes) && json_object_size(notes) > 0)
         return jerr(p, path, "annotations are not allowed on the empty namespace");
     TRY(optional_annotations(p, def, path));
     json_t *commons = field(def, "commonTypes"), *entities, *actions;

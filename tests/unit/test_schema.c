@@ -286,11 +286,11 @@ static const char every_construct_json[] =
     "    \"write data\": {\"appliesTo\": {\"principalTypes\": [\"User\", \"Team\"],\n"
     "      \"resourceTypes\": [\"Doc\"], \"context\": {\"type\": \"Ctx\"}}},\n"
     "    \"admin\": {\"memberOf\": null},\n"
-    "    \"write data2\": {\"memberOf\": [{\"id\": \"read\"}, {\"id\": \"admin\", \"type\": "
+    "    \"write data2\": {\"memberOf\": [{\"id\": \"read\", \"type\": null}, {\"id\": \"admin\", \"type\": "
     "\"App::Action\"}],\n"
     "      \"appliesTo\": {\"principalTypes\": [\"User\"], \"resourceTypes\": [\"Doc\", \"Doc\"],\n"
     "        \"context\": {\"type\": \"Record\", \"attributes\": {}}}}}},\n"
-    " \"\": {\"entityTypes\": {\"Global\": {}},\n"
+    " \"\": {\"annotations\": {}, \"entityTypes\": {\"Global\": {}},\n"
     "  \"actions\": {\"top\": {\"memberOf\": [{\"type\": \"App::Action\", \"id\": \"admin\"}]}}}}\n";
 
 static const char every_construct_dump[] =
@@ -757,7 +757,8 @@ static void json_structure_errors(void **state)
     json_fails(NS("\"entityTypes\": {}"), "missing field `actions`");
     json_fails(NS("\"entityTypes\": {}, " EMPTY_ACTIONS ", \"commonType\": {}"),
                "t.json: N.commonType: unknown field");
-    json_fails("{\"\": {\"annotations\": {}, \"entityTypes\": {}, " EMPTY_ACTIONS "}}",
+    json_fails("{\"\": {\"annotations\": {\"a\": \"b\"}, \"entityTypes\": {}, " EMPTY_ACTIONS
+               "}}",
                "annotations are not allowed on the empty namespace");
     json_fails("{\"A B\": {\"entityTypes\": {}, " EMPTY_ACTIONS "}}",
                "t.json: \"A B\": not a valid namespace name");
