@@ -199,18 +199,18 @@ static pc_status request_uid(const pc_json_in *in, const raw_uid *raw, const pc_
         if (*t == '{' && !(j = parsed = pc_json_parse(t, strlen(t), raw->what, d)))
             return PC_ERR_REQUEST;
     }
-    if (j) {
+    if (j) {   /* messages from the JSON reader already name the uid's role */
         st = pc_uid_from_json(in, j, raw->what, out, d);
     } else {
         pc_uid *u = NULL;
         st = pc_parse_uid(in->arena, NULL, raw->text, strlen(raw->text), &u, d);
         *out = u;
+        if (st != PC_OK)
+            pc_diag_prefix(d, "%s", raw->what);
     }
     json_decref(parsed);
     if (st == PC_OK)
         return PC_OK;
-    if (d && d->status != PC_OK)
-        pc_diag_prefix(d, "%s", raw->what);
     return pc_diag_set(d, PC_ERR_REQUEST, "%s: not an entity uid", raw->what);
 }
 

@@ -20,7 +20,7 @@
 #ifndef PC_ENTITY_H
 #define PC_ENTITY_H
 
-#include <jansson.h>
+#include "../base/json.h"
 
 #include "../schema/schema.h"
 #include "../value/value.h"
@@ -107,11 +107,5 @@ pc_status pc_request_validate(const pc_schema *schema, const pc_uid *principal,
 bool pc_value_conforms(const pc_schema *schema, const pc_value *v, const pc_type *t,
                        pc_buf *why);
 
-/*
-** Parse JSON text with the project's settings: NULs allowed in strings and
-** keys, exact int64 integers, duplicate keys refused, nesting bounded by
-** PC_MAX_JSON_DEPTH. Syntax errors are PC_ERR_PARSE with a caret message.
-*/
-json_t *pc_json_parse(const char *text, size_t len, const char *name, pc_diag *d);
 
 #endif

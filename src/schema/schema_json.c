@@ -22,7 +22,7 @@
 */
 #include "schema_build.h"
 
-#include <jansson.h>
+#include "../base/json.h"
 #include <string.h>
 
 #define TRY(expr)                      \
@@ -597,12 +597,12 @@ pc_status pc_schema_parse_json(pc_intern *in, const char *src, size_t len, const
     if (len > PC_SCHEMA_MAX_BYTES)
         return pc_diag_set(d, PC_ERR_LIMIT, "%s: schema text is %zu bytes, more than %u", name,
                            len, (unsigned)PC_SCHEMA_MAX_BYTES);
-    json_error_t jerror;
-    json_t *root = json_loadb(src ? src : "", src ? len : 0,
-                              JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerror);
-    if (!root)
-        return pc_diag_set(d, PC_ERR_SCHEMA, "%s:%d:%d: %s", name, jerror.line, jerror.column,
-                           jerror.text);
+    json_t *root = pc_json_parse(src ? src : "", src ? len : 0, name, d);
+    if (!root) {
+        if (d && d->status == PC_ERR_PARSE)
+            d->status = PC_ERR_SCHEMA;   /* a schema that is not JSON is a bad schema */
+        return d ? d->status : PC_ERR_SCHEMA;
+    }
     sb_builder b;
     sb_init(&b, in, name, NULL, 0, d);
     jp p = {&b, 0};

@@ -586,12 +586,16 @@ static void json_strings_with_nul(void **state)
     json_fails("{\"\": {\"entityTypes\": {}, \"actions\": {\"g\": {}, \"a\": "
                "{\"memberOf\": [{\"id\": \"g\\u0000x\"}]}}}}",
                "action group Action::\"g\\0x\" is not declared");
-    /*
-    ** Known limit: jansson refuses NUL in object keys (attribute names,
-    ** action names), which the reference accepts. The error says so.
-    */
-    json_fails("{\"\": {\"entityTypes\": {}, \"actions\": {\"a\\u0000\": {}}}}",
-               "NUL byte in object key not supported");
+    /* NUL in object keys (action names, attribute names) is kept, as the reference keeps it. */
+    s = parse_json_ok("{\"\": {\"entityTypes\": {\"E\": {\"shape\": {\"type\": \"Record\", "
+                      "\"attributes\": {\"x\\u0000y\": {\"type\": \"Long\"}}}}}, "
+                      "\"actions\": {\"a\\u0000\": {}}}}");
+    pc_uid act = {PC_STR_LIT("Action"), {"a\0", 2}};
+    assert_non_null(pc_schema_action(s, &act));
+    const pc_entity_decl *e = pc_schema_entity(s, PC_STR_LIT("E"));
+    assert_non_null(pc_type_attr(e->attrs, (pc_str){"x\0y", 3}));
+    assert_null(pc_type_attr(e->attrs, PC_STR_LIT("x")));
+    pc_schema_free(s);
 }
 
 static void annotations_everywhere(void **state)

@@ -1,5 +1,5 @@
 /*
-** entity/json_text.c — JSON text to jansson values, with the project's rules.
+** base/json.c — JSON text to jansson values, with the project's rules.
 **
 ** Why not json_loadb: Cedar entity ids and record keys may hold NUL, and
 ** the conformance data has object keys such as "\u0000." that jansson's
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "entity_internal.h"
+#include "json.h"
 
 typedef struct reader {
     const char *s;
