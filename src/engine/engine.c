@@ -215,8 +215,8 @@ static pc_status request_uid(const pc_json_in *in, const raw_uid *raw, const pc_
 }
 
 /* Turn a raw request into the evaluator's form, in the decision's arena, and decide it. */
-static pc_status decide(const pc_engine *e, const raw_uid uids[3], json_t *ctx, bool validate,
-                        pc_decision *dec, pc_diag *d)
+static pc_status decide(const pc_engine *e, const pc_entities *store, const raw_uid uids[3],
+                        json_t *ctx, bool validate, pc_decision *dec, pc_diag *d)
 {
     pc_json_in in = {&dec->arena, NULL, e->schema, "request"};
     pc_eval_request r;
@@ -230,7 +230,8 @@ static pc_status decide(const pc_engine *e, const raw_uid uids[3], json_t *ctx, 
     if (validate && e->schema &&
         pc_request_validate(e->schema, r.principal, r.action, r.resource, &r.context, d) != PC_OK)
         return PC_ERR_REQUEST;
-    pc_status st = pc_authorize_policies(e->active, e->n_active, &r, e->entities, &dec->arena,
+    const pc_entities *ents = store ? store : e->entities;
+    pc_status st = pc_authorize_policies(e->active, e->n_active, &r, ents, &dec->arena,
                                          &dec->answer);
     if (st != PC_OK) {
         memset(&dec->answer, 0, sizeof dec->answer);   /* fail closed: deny */
@@ -253,7 +254,7 @@ pc_status pc_authorize(const pc_engine *e, const pc_request *req, pc_decision *d
         !(ctx = pc_json_parse(req->context_json, strlen(req->context_json), "context", &d)))
         st = PC_ERR_REQUEST;
     if (st == PC_OK)
-        st = decide(e, uids, ctx, req->validate, dec, &d);
+        st = decide(e, NULL, uids, ctx, req->validate, dec, &d);
     json_decref(ctx);
     if (st != PC_OK)
         memset(&dec->answer, 0, sizeof dec->answer);
@@ -265,6 +266,13 @@ pc_status pc_authorize_json(const pc_engine *e, json_t *principal, json_t *actio
                             json_t *resource, json_t *context, bool validate, pc_decision *dec,
                             pc_diag *d)
 {
+    return pc_authorize_json_in(e, NULL, principal, action, resource, context, validate, dec, d);
+}
+
+pc_status pc_authorize_json_in(const pc_engine *e, const pc_entities *store, json_t *principal,
+                               json_t *action, json_t *resource, json_t *context, bool validate,
+                               pc_decision *dec, pc_diag *d)
+{
     raw_uid uids[3] = {{"principal", NULL, principal},
                        {"action", NULL, action},
                        {"resource", NULL, resource}};
@@ -275,7 +283,7 @@ pc_status pc_authorize_json(const pc_engine *e, json_t *principal, json_t *actio
         } else if (!uids[i].json) {
             return pc_diag_set(d, PC_ERR_REQUEST, "request has no %s", uids[i].what);
         }
-    pc_status st = decide(e, uids, context, validate, dec, d);
+    pc_status st = decide(e, store, uids, context, validate, dec, d);
     if (st != PC_OK)
         memset(&dec->answer, 0, sizeof dec->answer);
     return st;

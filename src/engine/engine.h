@@ -35,6 +35,15 @@ pc_status pc_authorize_json(const pc_engine *e, json_t *principal, json_t *actio
                             json_t *resource, json_t *context, bool validate, pc_decision *dec,
                             pc_diag *d);
 
+/*
+** As pc_authorize_json, but deciding against store (request-scoped entities,
+** e.g. the engine's entities with some replaced) instead of the engine's own
+** entities; store NULL means the engine's.
+*/
+pc_status pc_authorize_json_in(const pc_engine *e, const pc_entities *store, json_t *principal,
+                               json_t *action, json_t *resource, json_t *context, bool validate,
+                               pc_decision *dec, pc_diag *d);
+
 const pc_entities *pc_engine_entities(const pc_engine *e);
 const pc_schema *pc_engine_schema(const pc_engine *e);
 

@@ -1,0 +1,81 @@
+/*
+** server/authzen.h — the AuthZEN-to-Cedar mapping shared by the evaluation
+** and search endpoints.
+**
+** The default mapping (each part configurable, see config.c):
+**   subject/resource {type, id}  ->  Cedar uid Type::"id", Type = the AuthZEN
+**                                    type with a capital first letter (or an
+**                                    explicit authzen.type.X), in the
+**                                    configured namespace
+**   action {name}                ->  Action::"name"
+**   subject/resource properties  ->  attributes of that entity for this
+**                                    request, laid over the stored ones
+**   action properties            ->  context keys (the request context wins)
+**   context                      ->  the Cedar context
+**
+** Checking the AuthZEN shape (types, required keys) is separate from
+** deciding: a shape error is the caller's fault (400, or `false` for a batch
+** item); a request that is well-formed but cannot be evaluated (an unknown
+** action under a schema, a property of the wrong type) is a deny with a reason.
+*/
+#ifndef PC_SRV_AUTHZEN_H
+#define PC_SRV_AUTHZEN_H
+
+#include "scope.h"
+#include "srv.h"
+
+/* The four AuthZEN parts of one evaluation (borrowed from the request JSON). */
+typedef struct pc_srv_az_input {
+    json_t *subject;
+    json_t *action;
+    json_t *resource;
+    json_t *context;
+} pc_srv_az_input;
+
+/* Which part a search enumerates; PC_SRV_AZ_NONE for an evaluation. */
+typedef enum pc_srv_az_search {
+    PC_SRV_AZ_NONE = 0,
+    PC_SRV_AZ_SUBJECT,
+    PC_SRV_AZ_RESOURCE,
+    PC_SRV_AZ_ACTION
+} pc_srv_az_search;
+
+/* A Cedar request made from AuthZEN input, ready to decide (owns its JSON). */
+typedef struct pc_srv_az_query {
+    json_t *principal;         /* {"type": T, "id": I} */
+    json_t *action;
+    json_t *resource;
+    json_t *context;           /* an object */
+    pc_entities *store;        /* request-scoped entities; NULL: the snapshot's store */
+} pc_srv_az_query;
+
+typedef enum pc_srv_az_verdict {
+    PC_SRV_AZ_DENY = 0,
+    PC_SRV_AZ_ALLOW,
+    PC_SRV_AZ_INVALID,         /* the AuthZEN input is malformed */
+    PC_SRV_AZ_FAILED           /* well-formed, but could not be evaluated: deny */
+} pc_srv_az_verdict;
+
+/*
+** Check input and build the query. For a search, the searched part needs
+** only a type (its id and properties are ignored) and is left for the caller
+** to fill per candidate. Returns PC_SRV_AZ_ALLOW on success (the query is
+** ready), PC_SRV_AZ_INVALID or PC_SRV_AZ_FAILED with why set otherwise.
+*/
+pc_srv_az_verdict pc_srv_az_prepare(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
+                                    const pc_srv_az_input *in, pc_srv_az_search search,
+                                    pc_srv_az_query *q, pc_buf *why);
+/* Decide a prepared query; on PC_SRV_AZ_FAILED why says what went wrong. */
+pc_srv_az_verdict pc_srv_az_decide(const pc_srv_snapshot *snap, const pc_srv_mapping *m,
+                                   const pc_srv_az_query *q, pc_decision *dec, pc_buf *why);
+void pc_srv_az_query_free(pc_srv_az_query *q);
+
+/* The Cedar entity type for an AuthZEN type (namespace and case applied). */
+bool pc_srv_az_cedar_type(const pc_srv_mapping *m, const char *type, pc_buf *out);
+/* The Cedar type of actions: "Action" or "NS::Action". */
+bool pc_srv_az_action_type(const pc_srv_mapping *m, pc_buf *out);
+
+/* Count a verdict into the exchange's outcome tallies. */
+void pc_srv_az_count(pc_srv_exchange *x, pc_srv_az_verdict v);
+
+#endif

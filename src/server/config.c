@@ -1,0 +1,363 @@
+/*
+** server/config.c — reading portcullis.conf.
+**
+** The format: one `key = value` per line; `#` starts a comment line; blank
+** lines are ignored; spaces around key and value are trimmed; a key may
+** appear once (authzen.type.X once per X). Keys:
+**
+**   policy_dir        directory holding *.cedar policy files (required)
+**   schema            schema file in policy_dir (.json = JSON format, else Cedar)
+**   entities          entities file in policy_dir (Cedar entities JSON)
+**   listen            TCP address host:port (default 127.0.0.1:8181)
+**   unix              Unix socket path for sidecar enforcement points
+**   admin_token_file  file holding the admin bearer token (admin API off without it)
+**   threads           worker threads per listener (default: online CPUs)
+**   max_body_bytes    request body bound (default 1048576)
+**   max_batch_items   bound on evaluations / requests in one batch (default 10000)
+**   reload_poll_ms    how often to look for changed policy files (default 1000; 0 = off)
+**
+**   authzen.type_case            capitalize (user -> User, default) | verbatim
+**   authzen.namespace            Cedar namespace for mapped types and actions (default none)
+**   authzen.type.<type>          explicit Cedar type for one AuthZEN type
+**   authzen.properties           attributes (default): subject/resource properties
+**                                override the stored entity's attributes | ignore
+**   authzen.action_properties    context (default): action properties join the
+**                                Cedar context | ignore
+**   authzen.top_level_properties names of top-level subject/resource fields read as
+**                                properties (pre-1.0 payloads), e.g. "ownerID"
+**   authzen.validate             true (default) | false: check requests against the schema
+**   authzen.base_url             base URL announced by discovery (default: from Host)
+**   authzen.page_size            search results per page at most (default 1000)
+**
+** Relative paths (policy_dir, admin_token_file, unix) are taken from the
+** config file's directory. Every error names FILE:LINE.
+*/
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define MAX_LINE_BYTES 4096
+#define MAX_CONFIG_BYTES (1u << 20)
+#define DEFAULT_LISTEN "127.0.0.1:8181"
+#define DEFAULT_MAX_BODY (1u << 20)
+#define DEFAULT_MAX_BATCH 10000
+#define DEFAULT_POLL_MS 1000
+#define MAX_POLL_MS 3600000
+#define DEFAULT_PAGE_SIZE 1000
+#define MAX_PAGE_SIZE 1000000
+
+/* What kind of value a key takes, and where it goes. */
+typedef enum kind { K_STR, K_PATH, K_UINT, K_SIZE, K_CHOICE, K_LIST } kind;
+
+typedef struct key_spec {
+    const char *name;
+    kind kind;
+    size_t offset;          /* into pc_srv_config */
+    uint64_t min, max;      /* K_UINT, K_SIZE */
+    const char *yes, *no;   /* K_CHOICE: the words for true and false */
+} key_spec;
+
+#define OFF(f) offsetof(pc_srv_config, f)
+
+static const key_spec keys[] = {
+    {"policy_dir", K_PATH, OFF(policy_dir), 0, 0, NULL, NULL},
+    {"schema", K_STR, OFF(schema), 0, 0, NULL, NULL},
+    {"entities", K_STR, OFF(entities), 0, 0, NULL, NULL},
+    {"listen", K_STR, OFF(listen), 0, 0, NULL, NULL},
+    {"unix", K_PATH, OFF(unix_path), 0, 0, NULL, NULL},
+    {"admin_token_file", K_PATH, OFF(admin_token_file), 0, 0, NULL, NULL},
+    {"threads", K_UINT, OFF(threads), 1, PC_SRV_MAX_THREADS, NULL, NULL},
+    {"max_body_bytes", K_SIZE, OFF(max_body_bytes), 2, PC_SRV_MAX_BODY_LIMIT, NULL, NULL},
+    {"max_batch_items", K_UINT, OFF(max_batch_items), 1, PC_SRV_MAX_BATCH_LIMIT, NULL, NULL},
+    {"reload_poll_ms", K_UINT, OFF(reload_poll_ms), 0, MAX_POLL_MS, NULL, NULL},
+    {"authzen.type_case", K_CHOICE, OFF(map.capitalize), 0, 0, "capitalize", "verbatim"},
+    {"authzen.namespace", K_STR, OFF(map.cedar_namespace), 0, 0, NULL, NULL},
+    {"authzen.properties", K_CHOICE, OFF(map.properties), 0, 0, "attributes", "ignore"},
+    {"authzen.action_properties", K_CHOICE, OFF(map.action_properties), 0, 0, "context",
+     "ignore"},
+    {"authzen.top_level_properties", K_LIST, OFF(map.top_level), 0, 0, NULL, NULL},
+    {"authzen.validate", K_CHOICE, OFF(map.validate), 0, 0, "true", "false"},
+    {"authzen.base_url", K_STR, OFF(map.base_url), 0, 0, NULL, NULL},
+    {"authzen.page_size", K_UINT, OFF(map.page_size), 1, MAX_PAGE_SIZE, NULL, NULL},
+};
+
+#define TYPE_PREFIX "authzen.type."
+
+/* The state of one parse: where we are, for messages. */
+typedef struct reader {
+    pc_srv_config *cfg;
+    const char *file;
+    char *dir;              /* the config file's directory */
+    uint32_t line;
+    bool seen[sizeof keys / sizeof keys[0]];
+    pc_diag *d;
+} reader;
+
+static pc_status fail(reader *r, const char *fmt, ...) PC_PRINTF(2, 3);
+
+/* Record an error at the current line: "FILE:LINE: message". */
+static pc_status fail(reader *r, const char *fmt, ...)
+{
+    pc_buf b;
+    pc_buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    pc_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    pc_diag_set(r->d, b.oom ? PC_ERR_NOMEM : PC_ERR_INVALID, "%s:%u: %s", r->file, r->line,
+                b.oom ? "out of memory" : b.data);
+    pc_buf_free(&b);
+    return r->d->status;
+}
+
+bool pc_srv_config_set(char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        return false;
+    free(*field);
+    *field = copy;
+    return true;
+}
+
+/* dir/path, or path itself when absolute. */
+static char *join(const char *dir, const char *path)
+{
+    if (path[0] == '/' || !dir)
+        return strdup(path);
+    size_t n = strlen(dir) + strlen(path) + 2;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s/%s", dir, path);
+    return out;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static pc_status set_number(reader *r, const key_spec *k, const char *value)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(value, &end, 10);
+    if (errno || end == value || *end || value[0] == '-' || n < k->min || n > k->max) {
+        return fail(r, "%s must be a whole number from %llu to %llu, not '%s'", k->name,
+                    (unsigned long long)k->min, (unsigned long long)k->max, value);
+    }
+    char *field = (char *)r->cfg + k->offset;
+    if (k->kind == K_SIZE)
+        *(size_t *)(void *)field = (size_t)n;
+    else
+        *(uint32_t *)(void *)field = (uint32_t)n;
+    return PC_OK;
+}
+
+/* Split a list value at spaces and commas into the mapping's top-level names. */
+static pc_status set_list(reader *r, const char *value)
+{
+    pc_srv_mapping *m = &r->cfg->map;
+    const char *p = value;
+    while (*p) {
+        size_t n = strcspn(p, " \t,");
+        if (n > 0) {
+            if (m->n_top_level == PC_SRV_MAX_TOP_LEVEL)
+                return fail(r, "authzen.top_level_properties: too many names (limit %d)",
+                            PC_SRV_MAX_TOP_LEVEL);
+            if (!(m->top_level[m->n_top_level] = strndup(p, n)))
+                return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
+            m->n_top_level++;
+        }
+        p += n;
+        p += strspn(p, " \t,");
+    }
+    return PC_OK;
+}
+
+static pc_status set_value(reader *r, const key_spec *k, const char *value)
+{
+    char **str = (char **)(void *)((char *)r->cfg + k->offset);
+    switch (k->kind) {
+    case K_STR:
+    case K_PATH: {
+        char *v = k->kind == K_PATH ? join(r->dir, value) : strdup(value);
+        if (!v)
+            return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
+        free(*str);
+        *str = v;
+        return PC_OK;
+    }
+    case K_UINT:
+    case K_SIZE:
+        return set_number(r, k, value);
+    case K_CHOICE: {
+        bool *b = (bool *)(void *)((char *)r->cfg + k->offset);
+        if (strcmp(value, k->yes) && strcmp(value, k->no)) {
+            return fail(r, "%s must be %s or %s, not '%s'", k->name, k->yes, k->no, value);
+        }
+        *b = strcmp(value, k->yes) == 0;
+        return PC_OK;
+    }
+    case K_LIST:
+        return set_list(r, value);
+    }
+    return PC_OK;
+}
+
+static pc_status set_type_map(reader *r, const char *authzen, const char *cedar)
+{
+    pc_srv_mapping *m = &r->cfg->map;
+    for (uint32_t i = 0; i < m->n_types; i++)
+        if (!strcmp(m->types[i].authzen, authzen))
+            return fail(r, "%s%s is set twice", TYPE_PREFIX, authzen);
+    if (m->n_types == PC_SRV_MAX_TYPE_MAPS)
+        return fail(r, "too many %s lines (limit %d)", TYPE_PREFIX, PC_SRV_MAX_TYPE_MAPS);
+    if (!*authzen || !*cedar)
+        return fail(r, "%s<type> = <Cedar type> needs both names", TYPE_PREFIX);
+    pc_srv_type_map *t = &m->types[m->n_types];
+    t->authzen = strdup(authzen);
+    t->cedar = strdup(cedar);
+    if (!t->authzen || !t->cedar)
+        return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
+    m->n_types++;
+    return PC_OK;
+}
+
+static pc_status set_key(reader *r, const char *key, const char *value)
+{
+    if (!strncmp(key, TYPE_PREFIX, strlen(TYPE_PREFIX)))
+        return set_type_map(r, key + strlen(TYPE_PREFIX), value);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(keys[i].name, key))
+            continue;
+        if (r->seen[i])
+            return fail(r, "%s is set twice", key);
+        r->seen[i] = true;
+        return set_value(r, &keys[i], value);
+    }
+    return fail(r, "unknown key '%s'", key);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* One line: blank, comment, or key = value. The line is modified in place. */
+static pc_status parse_line(reader *r, char *line)
+{
+    char *s = trim(line);
+    if (!*s || *s == '#')
+        return PC_OK;
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return fail(r, "cannot read '%s' (expected key = value)", s);
+    *eq = '\0';
+    char *key = trim(s), *value = trim(eq + 1);
+    if (!*key)
+        return fail(r, "missing key before '='");
+    if (!*value)
+        return fail(r, "%s has no value", key);
+    return set_key(r, key, value);
+}
+
+static void set_defaults(pc_srv_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cpus > 0 && cpus < PC_SRV_MAX_THREADS ? (uint32_t)cpus : 1;
+    cfg->max_body_bytes = DEFAULT_MAX_BODY;
+    cfg->max_batch_items = DEFAULT_MAX_BATCH;
+    cfg->reload_poll_ms = DEFAULT_POLL_MS;
+    cfg->map.capitalize = true;
+    cfg->map.properties = true;
+    cfg->map.action_properties = true;
+    cfg->map.validate = true;
+    cfg->map.page_size = DEFAULT_PAGE_SIZE;
+}
+
+/* Settings that must hold once the whole file is read. */
+static pc_status finish(reader *r)
+{
+    pc_srv_config *cfg = r->cfg;
+    if (!cfg->policy_dir)
+        return pc_diag_set(r->d, PC_ERR_INVALID, "%s: policy_dir is required", r->file);
+    if (!cfg->listen && !cfg->unix_path && !pc_srv_config_set(&cfg->listen, DEFAULT_LISTEN))
+        return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
+    if (!cfg->map.cedar_namespace && !pc_srv_config_set(&cfg->map.cedar_namespace, ""))
+        return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
+    return PC_OK;
+}
+
+static pc_status parse_text(reader *r, char *text, size_t len)
+{
+    char *p = text, *end = text + len;
+    while (p < end && r->d->status == PC_OK) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        r->line++;
+        if (n >= MAX_LINE_BYTES)
+            return fail(r, "line is longer than %d bytes", MAX_LINE_BYTES);
+        if (memchr(p, '\0', n))
+            return fail(r, "line holds a NUL byte");
+        p[n] = '\0';
+        if (parse_line(r, p) != PC_OK)
+            return r->d->status;
+        p += n + 1;
+    }
+    return r->d->status;
+}
+
+pc_status pc_srv_config_load(const char *path, pc_srv_config *cfg, pc_diag *d)
+{
+    set_defaults(cfg);
+    reader r = {cfg, path, NULL, 0, {false}, d};
+    char *text = NULL;
+    size_t len = 0;
+    if (!(cfg->path = strdup(path)) || !(r.dir = dir_of(path)))
+        pc_diag_set(d, PC_ERR_NOMEM, "%s: out of memory", path);
+    else if (pc_read_file(path, MAX_CONFIG_BYTES, &text, &len, d) == PC_OK &&
+             parse_text(&r, text, len) == PC_OK)
+        finish(&r);
+    free(text);
+    free(r.dir);
+    pc_status st = d->status;
+    if (st != PC_OK)
+        pc_srv_config_free(cfg);
+    return st;
+}
+
+void pc_srv_config_free(pc_srv_config *cfg)
+{
+    char **strings[] = {&cfg->path,      &cfg->policy_dir,       &cfg->schema,
+                        &cfg->entities,  &cfg->listen,           &cfg->unix_path,
+                        &cfg->admin_token_file, &cfg->map.cedar_namespace, &cfg->map.base_url};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        free(*strings[i]);
+        *strings[i] = NULL;
+    }
+    for (uint32_t i = 0; i < cfg->map.n_types; i++) {
+        free(cfg->map.types[i].authzen);
+        free(cfg->map.types[i].cedar);
+    }
+    for (uint32_t i = 0; i < cfg->map.n_top_level; i++)
+        free(cfg->map.top_level[i]);
+    cfg->map.n_types = cfg->map.n_top_level = 0;
+}
