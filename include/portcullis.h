@@ -79,6 +79,15 @@ pc_status pc_engine_load_entities(pc_engine *e, const char *json, size_t len,
 pc_status pc_engine_link(pc_engine *e, const char *template_id, const char *new_id,
                          const char *principal, const char *resource, pc_error *err);
 
+/*
+** Strict validation of every loaded policy and template against the loaded
+** schema, as the reference validator does it. PC_OK when there is no error
+** (warnings are allowed); PC_ERR_VALIDATE with every error (file:line:col,
+** kind, message) otherwise; PC_ERR_STATE without a schema. Callers that must
+** never serve an unvalidated set (the daemon's reload) refuse on failure.
+*/
+pc_status pc_engine_validate(const pc_engine *e, pc_error *err);
+
 /* Number of policies (templates excluded, links included). */
 size_t pc_engine_policy_count(const pc_engine *e);
 

@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "validate/validate.h"
 
 typedef struct counts {
-    long passed, failed;
+    long passed, failed;       /* requests, plus validation mismatches as failures */
+    long valid_ok, valid_bad;  /* tests whose shouldValidate we checked */
     bool quiet;
 } counts;
 
@@ -183,6 +185,36 @@ static void run_request(const pc_engine *e, const char *test, size_t i, json_t *
     pc_diag_clear(&diag);
 }
 
+/* Does strict validation agree with the test's shouldValidate? A mismatch is one failure. */
+static bool validation_matches(const pc_engine *e, json_t *t, const char *path, counts *c)
+{
+    json_t *want = json_object_get(t, "shouldValidate");
+    if (!json_is_boolean(want) || !e->schema)
+        return true;
+    pc_vresult r = {0};
+    pc_diag d;
+    pc_diag_init(&d);
+    pc_status st = pc_validate(e->schema, (const pc_policy *const *)e->policies.items,
+                               e->policies.n, &r, &d);
+    bool ok = st == PC_OK && (r.n_errors == 0) == json_is_true(want);
+    if (ok)
+        c->valid_ok++;
+    else
+        c->valid_bad++;
+    if (!ok && !c->quiet) {
+        printf("FAIL %s: shouldValidate is %s, validation found %u error(s)%s\n", path,
+               json_is_true(want) ? "true" : "false", r.n_errors, st == PC_OK ? "" : " (failed)");
+        for (uint32_t i = 0; i < r.n && i < 3; i++) {
+            char *m = pc_vissue_format(&r.items[i]);
+            printf("  %s\n", m ? m : "(out of memory)");
+            free(m);
+        }
+    }
+    pc_vresult_free(&r);
+    pc_diag_clear(&d);
+    return ok;
+}
+
 static pc_engine *load_test(json_t *t, const char *base)
 {
     pc_sources s;
@@ -232,6 +264,8 @@ static void run_test(const char *root, const char *path, pc_decision *d, counts 
     char *base = resolve_base(root, path, pol);
     fflush(stdout);
     pc_engine *e = load_test(t, base);
+    if (e && !validation_matches(e, t, path, c))
+        c->failed++;
     size_t i;
     json_t *req;
     json_array_foreach(reqs, i, req) {
@@ -252,7 +286,7 @@ static void run_test(const char *root, const char *path, pc_decision *d, counts 
 
 int pc_cmd_conformance(int argc, char **argv)
 {
-    counts c = {0, 0, false};
+    counts c = {0, 0, 0, 0, false};
     path_list roots = {0}, files = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quiet")) {
@@ -294,6 +328,7 @@ int pc_cmd_conformance(int argc, char **argv)
         free(roots.items[r]);
     free(roots.items);
     free(files.items);
+    printf("shouldValidate: %ld tests agree, %ld disagree\n", c.valid_ok, c.valid_bad);
     printf("%ld passed, %ld failed\n", c.passed, c.failed);
     return c.failed ? PC_EXIT_DENY : PC_EXIT_OK;
 }

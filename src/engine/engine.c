@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "validate/validate.h"
 
 #define REQUEST_ARENA_BLOCK 16384
 #define REQUEST_ARENA_LIMIT (64u << 20)   /* one request may not use more than this */
@@ -358,6 +359,38 @@ pc_status pc_engine_link(pc_engine *e, const char *template_id, const char *new_
             list_push(&e->policies, p, &d) == PC_OK)
             index_active(e, &d);
     }
+    pc_status st = d.status;
+    pc_diag_to_error(&d, err);
+    return st;
+}
+
+/* ---- validation ------------------------------------------------------- */
+
+pc_status pc_engine_validate(const pc_engine *e, pc_error *err)
+{
+    pc_diag d;
+    pc_diag_init(&d);
+    pc_vresult r = {0};
+    if (!e->schema)
+        pc_diag_set(&d, PC_ERR_STATE, "no schema is loaded: policies can only be validated against one");
+    else if (pc_validate(e->schema, (const pc_policy *const *)e->policies.items, e->policies.n, &r,
+                         &d) == PC_OK && r.n_errors > 0) {
+        pc_buf b;
+        pc_buf_init(&b);
+        pc_buf_printf(&b, "the policies do not validate against the schema (%u error%s):", r.n_errors,
+                      r.n_errors == 1 ? "" : "s");
+        for (uint32_t i = 0; i < r.n; i++) {
+            if (r.items[i].warning)
+                continue;
+            char *m = pc_vissue_format(&r.items[i]);
+            pc_buf_printf(&b, "\n%s", m ? m : "(out of memory formatting an issue)");
+            free(m);
+        }
+        pc_diag_set(&d, b.oom ? PC_ERR_NOMEM : PC_ERR_VALIDATE, "%s",
+                    b.oom ? "out of memory reporting validation errors" : b.data);
+        pc_buf_free(&b);
+    }
+    pc_vresult_free(&r);
     pc_status st = d.status;
     pc_diag_to_error(&d, err);
     return st;

@@ -160,6 +160,29 @@ static void templates_link(void **state)
     pc_engine_free(e);
 }
 
+static void validation_refuses_with_places(void **state)
+{
+    (void)state;
+    pc_engine *e = load();
+    pc_error err = {0};
+    /* policy4 reads an optional attribute without `has`: strict validation refuses it */
+    assert_int_equal(pc_engine_validate(e, &err), PC_ERR_VALIDATE);
+    assert_non_null(strstr(err.message, "p.cedar:5:"));
+    assert_non_null(strstr(err.message, "tags"));
+    pc_error_clear(&err);
+    pc_engine_free(e);
+
+    e = pc_engine_new();
+    const char *ok = "permit (principal, action == App::Action::\"read\", resource) when { principal.level > 1 };";
+    assert_int_equal(pc_engine_validate(e, &err), PC_ERR_STATE);   /* no schema */
+    pc_error_clear(&err);
+    assert_int_equal(pc_engine_load_schema(e, schema, strlen(schema), PC_SCHEMA_CEDAR, "s", &err), PC_OK);
+    assert_int_equal(pc_engine_load_policies(e, ok, strlen(ok), "ok.cedar", &err), PC_OK);
+    assert_int_equal(pc_engine_validate(e, &err), PC_OK);
+    assert_null(err.message);
+    pc_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +190,7 @@ int main(void)
         cmocka_unit_test(bad_requests_are_denies_with_messages),
         cmocka_unit_test(load_errors_name_the_place),
         cmocka_unit_test(templates_link),
+        cmocka_unit_test(validation_refuses_with_places),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
