@@ -20,6 +20,8 @@
 #define REQUEST_ARENA_BLOCK 16384
 #define REQUEST_ARENA_LIMIT (64u << 20)   /* one request may not use more than this */
 
+static pc_status index_active(pc_engine *e, pc_diag *d);
+
 pc_engine *pc_engine_new(void)
 {
     pc_engine *e = calloc(1, sizeof *e);
@@ -31,7 +33,8 @@ pc_engine *pc_engine_new(void)
         return NULL;
     }
     pc_arena_init(&e->arena, 65536, 0);
-    if (pc_entities_empty(e->intern, NULL, &e->entities, NULL) != PC_OK) {
+    if (pc_entities_empty(e->intern, NULL, &e->entities, NULL) != PC_OK ||
+        index_active(e, NULL) != PC_OK) {
         pc_engine_free(e);
         return NULL;
     }
@@ -45,13 +48,19 @@ void pc_engine_free(pc_engine *e)
     pc_entities_free(e->entities);
     pc_schema_free(e->schema);
     pc_policy_list_free(&e->policies);
+    pc_index_free(e->index);
     free(e->active);
     pc_arena_free(&e->arena);
     pc_intern_free(e->intern);
     free(e);
 }
 
-/* Rebuild the array of policies that decide (everything but unlinked templates). */
+/*
+** Rebuild the array of policies that decide (everything but unlinked
+** templates) and the scope index over it. On failure the engine keeps its
+** previous array and index, which still describe the policies that decided
+** before this load.
+*/
 static pc_status index_active(pc_engine *e, pc_diag *d)
 {
     const pc_policy **active = malloc((e->policies.n + 1) * sizeof *active);
@@ -61,7 +70,14 @@ static pc_status index_active(pc_engine *e, pc_diag *d)
     for (uint32_t i = 0; i < e->policies.n; i++)
         if (!e->policies.items[i]->is_template)
             active[n++] = e->policies.items[i];
+    pc_policy_index *ix = NULL;
+    if (pc_index_build(active, n, &ix, d) != PC_OK) {
+        free(active);
+        return d ? d->status : PC_ERR_NOMEM;
+    }
+    pc_index_free(e->index);
     free(e->active);
+    e->index = ix;
     e->active = active;
     e->n_active = n;
     return PC_OK;
@@ -232,7 +248,7 @@ static pc_status decide(const pc_engine *e, const pc_entities *store, const raw_
         pc_request_validate(e->schema, r.principal, r.action, r.resource, &r.context, d) != PC_OK)
         return PC_ERR_REQUEST;
     const pc_entities *ents = store ? store : e->entities;
-    pc_status st = pc_authorize_policies(e->active, e->n_active, &r, ents, &dec->arena,
+    pc_status st = pc_authorize_indexed(e->index, &r, ents, &dec->arena,
                                          &dec->answer);
     if (st != PC_OK) {
         memset(&dec->answer, 0, sizeof dec->answer);   /* fail closed: deny */

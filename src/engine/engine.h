@@ -15,6 +15,7 @@ struct pc_engine {
     pc_policy_list policies;    /* every policy and template, in load order */
     const pc_policy **active;   /* the policies that decide: templates left out */
     uint32_t n_active;
+    pc_policy_index *index;     /* scope index over active (eval/index.c) */
     uint32_t next_id;           /* the N of the next "policyN" */
     pc_schema *schema;          /* NULL when none loaded */
     pc_entities *entities;      /* never NULL once built */

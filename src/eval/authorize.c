@@ -129,10 +129,17 @@ pc_status pc_authorize_policies(const pc_policy *const *policies, uint32_t n,
                                 const pc_eval_request *req, const pc_entities *entities,
                                 pc_arena *arena, pc_answer *out)
 {
+    return pc_authorize_subset(policies, NULL, n, req, entities, arena, out);
+}
+
+pc_status pc_authorize_subset(const pc_policy *const *policies, const uint32_t *which, uint32_t n,
+                              const pc_eval_request *req, const pc_entities *entities,
+                              pc_arena *arena, pc_answer *out)
+{
     pc_eval_env env = {req, entities, arena, NULL};
     list permits = {0}, forbids = {0}, errors = {0};
     for (uint32_t i = 0; i < n; i++) {
-        const pc_policy *p = policies[i];
+        const pc_policy *p = policies[which ? which[i] : i];
         const char *msg = NULL;
         int r = pc_eval_policy(&env, p, &msg);
         bool ok = true;

@@ -75,4 +75,26 @@ pc_status pc_authorize_policies(const pc_policy *const *policies, uint32_t n,
                                 const pc_eval_request *req, const pc_entities *entities,
                                 pc_arena *arena, pc_answer *out);
 
+/*
+** The same decision over a subset: the policies at positions which[0..n-1]
+** (ascending) of the array, or the first n when which is NULL.
+*/
+pc_status pc_authorize_subset(const pc_policy *const *policies, const uint32_t *which, uint32_t n,
+                              const pc_eval_request *req, const pc_entities *entities,
+                              pc_arena *arena, pc_answer *out);
+
+/*
+** A scope index over a policy array (see index.c): files each policy under an
+** entity its scope names, so a request only evaluates the policies that can
+** apply. The array is borrowed and must outlive the index. Deciding through
+** the index gives exactly the answer of pc_authorize_policies on the array.
+*/
+typedef struct pc_policy_index pc_policy_index;
+
+pc_status pc_index_build(const pc_policy *const *policies, uint32_t n, pc_policy_index **out,
+                         pc_diag *d);
+void pc_index_free(pc_policy_index *ix);
+pc_status pc_authorize_indexed(const pc_policy_index *ix, const pc_eval_request *req,
+                               const pc_entities *entities, pc_arena *arena, pc_answer *out);
+
 #endif
