@@ -46,6 +46,7 @@ void pc_print_request_error(FILE *out, const char *message, bool json);
 int pc_cmd_authorize(int argc, char **argv);
 int pc_cmd_conformance(int argc, char **argv);
 int pc_cmd_serve(int argc, char **argv);
+int pc_cmd_grant(int argc, char **argv);
 int pc_cmd_validate(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct {
     {"authorize", pc_cmd_authorize, "decide requests against policies, entities and a schema"},
     {"conformance", pc_cmd_conformance, "run Cedar integration tests and count matches"},
     {"validate", pc_cmd_validate, "check policies against a schema (strict validation)"},
+    {"grant", pc_cmd_grant, "verify grants offline, make and publish grant keys, issue one"},
     {"serve", pc_cmd_serve, "run the decision daemon (AuthZEN 1.0, native API, admin)"},
 };
 
