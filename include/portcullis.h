@@ -63,6 +63,16 @@ void pc_engine_free(pc_engine *e);
 pc_status pc_engine_load_policies(pc_engine *e, const char *text, size_t len,
                                   const char *name, pc_error *err);
 
+/*
+** Add the policies of a document in Cedar's JSON policy format: one policy
+** object (numbered policyN with the text loads) or a policy set
+** {"staticPolicies", "templates", "templateLinks"} whose ids are its keys,
+** its links applied as by pc_engine_link. All or nothing: on any error (an
+** id already in use included) the engine is unchanged.
+*/
+pc_status pc_engine_load_policies_json(pc_engine *e, const char *json, size_t len,
+                                       const char *name, pc_error *err);
+
 /* Load a schema; entities loaded afterwards are parsed against it. */
 pc_status pc_engine_load_schema(pc_engine *e, const char *text, size_t len,
                                 pc_schema_format fmt, const char *name, pc_error *err);

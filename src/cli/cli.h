@@ -31,6 +31,7 @@ typedef struct pc_sources {
     int n_policies;
     const char *schema;
     const char *schema_format;   /* "cedar", "json" or NULL: by file extension */
+    const char *policy_format;   /* "cedar", "json" or NULL: by file extension (.json) */
     const char *entities;
 } pc_sources;
 

@@ -14,7 +14,8 @@
 static void usage(void)
 {
     fputs("usage: portcullis authorize --policies FILE [--policies FILE ...] [--entities FILE]\n"
-          "         [--schema FILE [--schema-format cedar|json]] [--no-validate] [--json]\n"
+          "         [--policy-format cedar|json] [--schema FILE [--schema-format cedar|json]]\n"
+          "         [--no-validate] [--json]\n"
           "         ( --principal UID --action UID --resource UID [--context JSON]\n"
           "         | --requests FILE.jsonl )\n"
           "UIDs are Cedar (User::\"alice\") or JSON ({\"type\":\"User\",\"id\":\"alice\"}).\n"

@@ -55,6 +55,7 @@ bool pc_sources_flag(pc_args *a, pc_sources *s, bool *bad)
     }
     return pc_flag_value(a, "--schema", &s->schema, bad) ||
            pc_flag_value(a, "--schema-format", &s->schema_format, bad) ||
+           pc_flag_value(a, "--policy-format", &s->policy_format, bad) ||
            pc_flag_value(a, "--entities", &s->entities, bad);
 }
 
@@ -78,6 +79,13 @@ static pc_status load_policies(pc_engine *e, const char *t, size_t n, const char
 {
     (void)extra;
     return pc_engine_load_policies(e, t, n, name, err);
+}
+
+static pc_status load_policies_json(pc_engine *e, const char *t, size_t n, const char *name,
+                                    const void *extra, pc_error *err)
+{
+    (void)extra;
+    return pc_engine_load_policies_json(e, t, n, name, err);
 }
 
 static pc_status load_schema(pc_engine *e, const char *t, size_t n, const char *name,
@@ -114,12 +122,18 @@ static bool load_file(pc_engine *e, const char *base_dir, const char *path, load
     return ok;
 }
 
+/* Is a file JSON: by the format given, else by its extension? */
+static bool is_json(const char *format, const char *path)
+{
+    if (format)
+        return strcmp(format, "json") == 0;
+    size_t n = strlen(path);
+    return n > 5 && strcmp(path + n - 5, ".json") == 0;
+}
+
 static pc_schema_format schema_format(const pc_sources *s)
 {
-    if (s->schema_format)
-        return strcmp(s->schema_format, "json") == 0 ? PC_SCHEMA_JSON : PC_SCHEMA_CEDAR;
-    size_t n = strlen(s->schema);
-    return n > 5 && strcmp(s->schema + n - 5, ".json") == 0 ? PC_SCHEMA_JSON : PC_SCHEMA_CEDAR;
+    return is_json(s->schema_format, s->schema) ? PC_SCHEMA_JSON : PC_SCHEMA_CEDAR;
 }
 
 pc_engine *pc_sources_load(const pc_sources *s, const char *base_dir)
@@ -131,7 +145,10 @@ pc_engine *pc_sources_load(const pc_sources *s, const char *base_dir)
     }
     bool ok = true;
     for (int i = 0; ok && i < s->n_policies; i++)
-        ok = load_file(e, base_dir, s->policies[i], load_policies, NULL);
+        ok = load_file(e, base_dir, s->policies[i],
+                       is_json(s->policy_format, s->policies[i]) ? load_policies_json
+                                                                  : load_policies,
+                       NULL);
     if (ok && s->schema) {
         pc_schema_format fmt = schema_format(s);
         ok = load_file(e, base_dir, s->schema, load_schema, &fmt);

@@ -316,23 +316,31 @@ static const pc_policy *find_policy(const pc_engine *e, const char *id)
     return NULL;
 }
 
-/* Fill a slot of the scope with a uid parsed from Cedar text. */
-static pc_status link_slot(pc_engine *e, pc_scope *scope, bool has_slot, const char *what,
-                           const char *text, pc_diag *d)
+/* Fill a slot of the scope with u; a value without a slot, or a slot without one, is refused. */
+static pc_status fill_slot(pc_scope *scope, bool has_slot, const char *what, const pc_uid *u,
+                           pc_diag *d)
 {
-    if (!has_slot) {
-        if (text)
-            return pc_diag_set(d, PC_ERR_INVALID, "the template has no ?%s slot, but a %s was given",
-                               what, what);
-        return PC_OK;
-    }
-    if (!text)
+    if (!has_slot)
+        return u ? pc_diag_set(d, PC_ERR_INVALID,
+                               "the template has no ?%s slot, but a %s was given", what, what)
+                 : PC_OK;
+    if (!u)
         return pc_diag_set(d, PC_ERR_INVALID, "the template has a ?%s slot, but no %s was given",
                            what, what);
+    scope->uid = u;
+    return PC_OK;
+}
+
+/* An optional uid in Cedar syntax (NULL text: none). */
+static pc_status parse_opt_uid(pc_engine *e, const char *text, const pc_uid **out, pc_diag *d)
+{
     pc_uid *u = NULL;
+    *out = NULL;
+    if (!text)
+        return PC_OK;
     if (pc_parse_uid(&e->arena, e->intern, text, strlen(text), &u, d) != PC_OK)
         return d ? d->status : PC_ERR_PARSE;
-    scope->uid = u;
+    *out = u;
     return PC_OK;
 }
 
@@ -350,31 +358,102 @@ static pc_status list_push(pc_policy_list *l, pc_policy *p, pc_diag *d)
     return PC_OK;
 }
 
+/* Append template t linked as new_id with these slot values (the index is the caller's). */
+static pc_status link_policy(pc_engine *e, const pc_policy *t, pc_str new_id,
+                             const pc_uid *principal, const pc_uid *resource, pc_diag *d)
+{
+    pc_policy *p = pc_arena_alloc(&e->arena, sizeof *p);
+    if (!p)
+        return pc_diag_set(d, PC_ERR_NOMEM, "out of memory linking a template");
+    *p = *t;
+    p->is_template = false;
+    p->template_of = t;
+    p->id = new_id;
+    if (fill_slot(&p->principal, t->has_principal_slot, "principal", principal, d) != PC_OK ||
+        fill_slot(&p->resource, t->has_resource_slot, "resource", resource, d) != PC_OK)
+        return d ? d->status : PC_ERR_INVALID;
+    return list_push(&e->policies, p, d);
+}
+
 pc_status pc_engine_link(pc_engine *e, const char *template_id, const char *new_id,
                          const char *principal, const char *resource, pc_error *err)
 {
     pc_diag d;
     pc_diag_init(&d);
     const pc_policy *t = template_id ? find_policy(e, template_id) : NULL;
-    pc_policy *p = NULL;
+    const pc_uid *pu = NULL, *ru = NULL;
+    pc_str id = PC_STR_NULL;
     if (!t || !t->is_template)
         pc_diag_set(&d, PC_ERR_INVALID, "no template with id \"%s\"", template_id ? template_id : "");
     else if (!new_id || find_policy(e, new_id))
         pc_diag_set(&d, PC_ERR_INVALID, "policy id \"%s\" is missing or already in use",
                     new_id ? new_id : "");
-    else if (!(p = pc_arena_alloc(&e->arena, sizeof *p)))
+    else if (!(id = pc_intern_str(e->intern, new_id, strlen(new_id))).ptr)
         pc_diag_set(&d, PC_ERR_NOMEM, "out of memory linking a template");
-    if (d.status == PC_OK) {
-        *p = *t;
-        p->is_template = false;
-        p->template_of = t;
-        p->id = pc_intern_str(e->intern, new_id, strlen(new_id));
-        if (link_slot(e, &p->principal, t->has_principal_slot, "principal", principal, &d) ==
-                PC_OK &&
-            link_slot(e, &p->resource, t->has_resource_slot, "resource", resource, &d) == PC_OK &&
-            list_push(&e->policies, p, &d) == PC_OK)
-            index_active(e, &d);
+    if (d.status == PC_OK && parse_opt_uid(e, principal, &pu, &d) == PC_OK &&
+        parse_opt_uid(e, resource, &ru, &d) == PC_OK && link_policy(e, t, id, pu, ru, &d) == PC_OK)
+        index_active(e, &d);
+    pc_status st = d.status;
+    pc_diag_to_error(&d, err);
+    return st;
+}
+
+/* Is id used by one of the engine's first n policies? */
+static bool id_taken(const pc_engine *e, uint32_t n, pc_str id)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (pc_str_eq(e->policies.items[i]->id, id))
+            return true;
+    return false;
+}
+
+static pc_status id_in_use(const char *name, pc_str id, pc_diag *d)
+{
+    return pc_diag_set(d, PC_ERR_INVALID, "%s: policy id \"%.*s\" is already in use", name,
+                       (int)id.len, id.ptr);
+}
+
+/*
+** After a JSON load appended policies from index first on: refuse ids that
+** earlier loads hold (the document already refused its own repeats), then
+** link the document's templates as it asks.
+*/
+static pc_status apply_links(pc_engine *e, uint32_t first, const pc_policy_links *links,
+                             const char *name, pc_diag *d)
+{
+    for (uint32_t i = first; i < e->policies.n; i++)
+        if (id_taken(e, first, e->policies.items[i]->id))
+            return id_in_use(name, e->policies.items[i]->id, d);
+    for (uint32_t i = 0; i < links->n; i++) {
+        const pc_policy_link *l = &links->items[i];
+        if (id_taken(e, first, l->new_id))
+            return id_in_use(name, l->new_id, d);
+        if (link_policy(e, l->template_of, l->new_id, l->principal, l->resource, d) != PC_OK) {
+            pc_diag_prefix(d, "%s: templateLinks[%u] (\"%.*s\")", name, (unsigned)i,
+                           (int)l->new_id.len, l->new_id.ptr);
+            return d->status;
+        }
     }
+    return PC_OK;
+}
+
+pc_status pc_engine_load_policies_json(pc_engine *e, const char *json, size_t len,
+                                       const char *name, pc_error *err)
+{
+    pc_diag d;
+    pc_diag_init(&d);
+    uint32_t first = e->policies.n, next_id = e->next_id;
+    pc_policy_links links = {0};
+    if (!name)
+        name = "<policies>";   /* the parser keeps its own copies of the name */
+    if (pc_parse_policies_json(&e->arena, e->intern, json, len, name, &next_id, &e->policies,
+                               &links, &d) == PC_OK &&
+        apply_links(e, first, &links, name, &d) == PC_OK)
+        index_active(e, &d);
+    if (d.status == PC_OK)
+        e->next_id = next_id;
+    else
+        e->policies.n = first;   /* all or nothing; the arena keeps the rest until the engine goes */
     pc_status st = d.status;
     pc_diag_to_error(&d, err);
     return st;

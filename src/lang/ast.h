@@ -196,4 +196,57 @@ bool pc_expr_print(pc_buf *b, const pc_expr *e);
 
 void pc_policy_list_free(pc_policy_list *l);
 
+/* ---- the JSON policy format (added by the lang room) ------------------ */
+
+/*
+** A template link read from a JSON policy set, for the engine to apply with
+** its template linking. The template is one of the templates the same call
+** appended to the policy list (a JSON policy set is self-contained); a slot
+** value is NULL when the link gives none. Whether the values fit the
+** template's slots is the linker's decision, as for links made by API.
+*/
+typedef struct pc_policy_link {
+    const pc_policy *template_of;
+    pc_str new_id;
+    const pc_uid *principal;   /* the "?principal" value, or NULL */
+    const pc_uid *resource;    /* the "?resource" value, or NULL */
+} pc_policy_link;
+
+typedef struct pc_policy_links {
+    pc_policy_link *items;     /* in the arena, in document order */
+    uint32_t n;
+} pc_policy_links;
+
+/*
+** Parse Cedar's JSON policy format (the reference's "EST") into the same
+** AST as pc_parse_policies. src is either one policy object ({"effect",
+** "principal", "action", "resource", "conditions", "annotations"}), which
+** gets the next text-style id ("policy" N from *next_id, advancing it), or
+** a policy set object ({"staticPolicies": {id: policy}, "templates": {id:
+** policy}, "templateLinks": [{"templateId", "newId", "values"}]}) whose ids
+** are its keys (*next_id unchanged). Every template in a set is a template,
+** slots or not. The policies are appended to *out and the set's links
+** stored in *links (which may be NULL only when the document has none), all
+** or nothing. Errors are PC_ERR_PARSE naming the JSON path, e.g.
+** "p.json: staticPolicies.p1.conditions[0].body.&&.left: unknown expression
+** kind \"foo\""; JSON nesting is bounded by PC_MAX_JSON_DEPTH, which also
+** bounds expressions well below PC_MAX_EXPR_DEPTH. For messages after
+** loading (validation), each policy's src is its Cedar rendering.
+*/
+pc_status pc_parse_policies_json(pc_arena *a, pc_intern *in, const char *src, size_t len,
+                                 const char *name, uint32_t *next_id, pc_policy_list *out,
+                                 pc_policy_links *links, pc_diag *d);
+
+/*
+** Print as the JSON policy format, compact: one policy (a template with its
+** slots, a linked policy with its values filled in), one expression, or a
+** policy set whose static policies, templates and links are sorted out by
+** is_template / template_of and keyed by id. False when out of memory, or
+** for a literal of a kind neither parser builds (a set, record or
+** extension value: parsed policies hold those as expressions).
+*/
+bool pc_policy_print_json(pc_buf *b, const pc_policy *p);
+bool pc_expr_print_json(pc_buf *b, const pc_expr *e);
+bool pc_policies_print_json(pc_buf *b, const pc_policy *const *ps, uint32_t n);
+
 #endif

@@ -35,6 +35,7 @@
 ** nothing reaches the caller's policy list unless the whole text parsed.
 */
 #include "ast.h"
+#include "lang_internal.h"
 #include "lexer.h"
 
 #include <stdlib.h>
@@ -1105,7 +1106,7 @@ static pc_status parse_pr_scope(parser *p, pc_var var, pc_scope *s)
 }
 
 /* Does the uid's type end in the component `Action` (as action types must)? */
-static bool is_action_type(const pc_uid *u)
+bool pc_uid_is_action(const pc_uid *u)
 {
     static const char suffix[] = "::Action";
     size_t n = sizeof suffix - 1;
@@ -1118,7 +1119,7 @@ static pc_status check_action_types(parser *p, uint32_t off, const pc_uid *const
                                     uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (!is_action_type(uids[i]))
+        if (!pc_uid_is_action(uids[i]))
             return error_at(p, PC_ERR_PARSE, off,
                             "expected an action entity (type `Action` or `NS::Action`) in the "
                             "action scope, found type `%.*s`",
@@ -1280,27 +1281,35 @@ static void parser_init(parser *p, pc_arena *a, pc_intern *in, const char *src, 
     pc_buf_init(&p->name);
 }
 
-/* Append the parsed policies to the caller's list, all or nothing. */
-static pc_status append_all(parser *p, pc_policy_list *out, const vec *pols)
+pc_status pc_policy_list_append(pc_policy_list *out, pc_policy *const *items, uint32_t n)
 {
-    if (pols->n == 0)
+    if (n == 0)
         return PC_OK;
-    if (pols->n > UINT32_MAX - out->n)
-        return pc_diag_set(p->d, PC_ERR_LIMIT, "%s: too many policies", p->lx.name);
-    uint32_t need = out->n + pols->n;
+    if (n > UINT32_MAX - out->n)
+        return PC_ERR_LIMIT;
+    uint32_t need = out->n + n;
     if (need > out->cap) {
         uint32_t cap = out->cap ? out->cap : 8;
         while (cap < need)
             cap = cap > UINT32_MAX / 2 ? need : cap * 2;
         pc_policy **grown = realloc(out->items, (size_t)cap * sizeof *grown);
         if (!grown)
-            return nomem(p);
+            return PC_ERR_NOMEM;
         out->items = grown;
         out->cap = cap;
     }
-    memcpy(out->items + out->n, pols->items, pols->n * sizeof(pc_policy *));
+    memcpy(out->items + out->n, items, n * sizeof(pc_policy *));
     out->n = need;
     return PC_OK;
+}
+
+/* Append the parsed policies to the caller's list, all or nothing. */
+static pc_status append_all(parser *p, pc_policy_list *out, const vec *pols)
+{
+    pc_status st = pc_policy_list_append(out, pols->items, pols->n);
+    if (st == PC_ERR_LIMIT)
+        return pc_diag_set(p->d, PC_ERR_LIMIT, "%s: too many policies", p->lx.name);
+    return st == PC_OK ? PC_OK : nomem(p);
 }
 
 /* policies := { policy } EOF */
@@ -1371,6 +1380,29 @@ pc_status pc_parse_uid(pc_arena *a, pc_intern *in, const char *src, size_t len, 
     if (st == PC_OK)
         *out = u;
     return st;
+}
+
+/* ---- names checked for other formats (lang_internal.h) --------------- */
+
+bool pc_name_is_normalized(const char *s, size_t n)
+{
+    parser p;
+    parser_init(&p, NULL, NULL, s, n, "name", NULL);
+    uint32_t ncomp;
+    /* parse_name joins the components with "::": equal to s means nothing else was there */
+    bool ok = advance(&p) == PC_OK && parse_name(&p, &ncomp) == PC_OK && at(&p, PC_TOK_EOF) &&
+              !p.name.oom && p.name.len == n && memcmp(p.name.data, s, n) == 0;
+    pc_buf_free(&p.name);
+    return ok;
+}
+
+bool pc_is_identifier(const char *s, size_t n)
+{
+    pc_lexer lx;
+    pc_token t;
+    pc_lex_init(&lx, s, n, "identifier");
+    return pc_lex_next(&lx, &t, NULL) == PC_OK && t.kind == PC_TOK_IDENT && t.start == 0 &&
+           t.len == n;
 }
 
 void pc_policy_list_free(pc_policy_list *l)

@@ -15,6 +15,9 @@
 ** (written `*`, `\x2a` or `\u{2a}`) is a wildcard; only the two characters
 ** `\*` mean a literal star. That is exactly how the reference builds its
 ** pattern from the decoded character stream.
+** Patterns of the JSON policy format arrive already split into literal
+** text and wildcards; pc_pattern_from_pieces feeds them to the same builder,
+** so both formats normalise alike.
 **
 ** Matching: a pattern is literal parts separated by wildcards. The first and
 ** last parts are anchored unless a wildcard precedes/follows them; the
@@ -24,6 +27,7 @@
 ** Byte-wise search is character-correct because both sides are valid UTF-8.
 */
 #include "ast.h"
+#include "lang_internal.h"
 
 #include <string.h>
 
@@ -242,17 +246,61 @@ static void add_char(pattern_builder *b, uint32_t cp)
     b->star_pending = false;
 }
 
+/* Literal bytes; nothing at all (an empty literal) leaves a pending wildcard pending. */
+static void add_bytes(pattern_builder *b, pc_str text)
+{
+    if (text.len == 0)
+        return;
+    memcpy(b->buf + b->len, text.ptr, text.len);
+    b->len += text.len;
+    b->star_pending = false;
+}
+
+/* Room for at most max_bytes decoded bytes in at most max_parts parts. */
+static bool builder_init(pattern_builder *b, pc_arena *a, size_t max_bytes, size_t max_parts)
+{
+    memset(b, 0, sizeof *b);
+    b->p = pc_arena_zalloc(a, sizeof *b->p);
+    b->buf = pc_arena_alloc(a, max_bytes + 1);
+    if (b->p)
+        b->p->parts = pc_arena_alloc(a, (max_parts ? max_parts : 1) * sizeof(pc_str));
+    return b->p && b->buf && b->p->parts;
+}
+
+/* Close the last part and hand the pattern out. */
+static pc_pattern *builder_finish(pattern_builder *b)
+{
+    finish_part(b);
+    b->p->star_last = b->star_pending && b->p->n > 0;
+    return b->p;
+}
+
+bool pc_pattern_from_pieces(pc_arena *a, const pc_pattern_piece *pieces, uint32_t n,
+                            pc_pattern **out)
+{
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bytes += pieces[i].wildcard ? 0 : pieces[i].text.len;
+    /* each part needs at least one literal piece of its own */
+    pattern_builder b;
+    if (!builder_init(&b, a, bytes, n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (pieces[i].wildcard)
+            add_wildcard(&b);
+        else
+            add_bytes(&b, pieces[i].text);
+    }
+    *out = builder_finish(&b);
+    return true;
+}
+
 bool pc_unescape_pattern(pc_arena *a, const char *s, size_t n, pc_pattern **out,
                          const char **why, size_t *bad_off)
 {
     /* k non-empty parts need k characters and k-1 wildcards, so k <= (n+1)/2. */
-    size_t max_parts = (n + 1) / 2 + 1;
-    pattern_builder b = {0};
-    b.p = pc_arena_zalloc(a, sizeof *b.p);
-    b.buf = pc_arena_alloc(a, n + 1);
-    if (b.p)
-        b.p->parts = pc_arena_alloc(a, max_parts * sizeof(pc_str));
-    if (!b.p || !b.buf || !b.p->parts) {
+    pattern_builder b;
+    if (!builder_init(&b, a, n, (n + 1) / 2 + 1)) {
         *why = NULL;
         return fail_at(0, bad_off);
     }
@@ -268,9 +316,7 @@ bool pc_unescape_pattern(pc_arena *a, const char *s, size_t n, pc_pattern **out,
         else
             add_char(&b, cp);
     }
-    finish_part(&b);
-    b.p->star_last = b.star_pending && b.p->n > 0;
-    *out = b.p;
+    *out = builder_finish(&b);
     return true;
 }
 
