@@ -132,7 +132,7 @@ typedef struct pc_annotation {
 typedef struct pc_policy {
     pc_str id;           /* policy0, policy1, ... or the link id */
     bool forbid;
-    bool is_template;    /* has a slot and is not linked */
+    bool is_template;    /* a template (has a slot, or came from a JSON "templates" section); never decides */
     bool has_principal_slot;
     bool has_resource_slot;
     pc_scope principal, action, resource;
