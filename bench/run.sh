@@ -91,4 +91,8 @@ node "$PEER/bench.js" --floor "$FLOOR" --json "$WORK/peer.json" "${DIRS[@]}"
 echo
 echo "== Portcullis vs cedar-wasm, same stores, same run"
 node "$PEER/report.js" "$WORK/portcullis.json" "$WORK/peer.json"
+echo
+echo "== Decision log: decisions/s with the log off, async and sync (ratios to off)"
+ninja -C "$BUILD" -j 2 bench/portcullis-bench-audit >/dev/null
+"$BUILD/bench/portcullis-bench-audit" --threads 8 --seconds 2 --dir "$WORK"
 echo "(whole run: $((SECONDS - START)) s)"

@@ -48,6 +48,8 @@ int pc_cmd_authorize(int argc, char **argv);
 int pc_cmd_conformance(int argc, char **argv);
 int pc_cmd_serve(int argc, char **argv);
 int pc_cmd_grant(int argc, char **argv);
+int pc_cmd_audit(int argc, char **argv);
+int pc_cmd_approvals(int argc, char **argv);
 int pc_cmd_validate(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const struct {
     {"conformance", pc_cmd_conformance, "run Cedar integration tests and count matches"},
     {"validate", pc_cmd_validate, "check policies against a schema (strict validation)"},
     {"grant", pc_cmd_grant, "verify grants offline, make and publish grant keys, issue one"},
+    {"audit", pc_cmd_audit, "verify, tail and query the decision log"},
+    {"approvals", pc_cmd_approvals, "list, approve and deny approval requests"},
     {"serve", pc_cmd_serve, "run the decision daemon (AuthZEN 1.0, native API, admin)"},
 };
 
