@@ -5,10 +5,12 @@
 ** The reference reads a value with serde "untagged" enums, trying each form
 ** in a fixed order and taking the first that fits; this file tries the same
 ** forms in the same order, so odd inputs land where they land there:
-**   - an object with a string "__expr" is refused (removed in Cedar 3.0);
-**   - {"__entity": {"type": T, "id": I}} is an entity uid; other members
-**     are ignored, and when "__entity" does not hold a type and an id the
-**     object is just a record with a member named "__entity";
+**   - an object whose only member is a string "__expr" is refused (removed
+**     in Cedar 3.0);
+**   - {"__entity": {"type": T, "id": I}} is an entity uid; when the object
+**     has other members too, or "__entity" does not hold a type and an id,
+**     the object is just a record with a member named "__entity" (the same
+**     holds for "__extn" below: escapes are one-member objects);
 **   - {"__extn": {"fn": F, "arg": A}} calls extension function F on A, and
 **     {"__extn": {"fn": F, "args": [A, B]}} on several (the reference writes
 **     a datetime before year 1 as offset(datetime(..), duration(..))); any
@@ -240,7 +242,17 @@ static json_t *str_member(const json_t *obj, const char *key)
     return json_is_string(m) ? m : NULL;
 }
 
-static bool is_expr_escape(const json_t *j) { return str_member(j, "__expr") != NULL; }
+/*
+** The escapes are objects of exactly one member: like the reference (serde
+** variants that deny unknown fields), {"__extn": {...}, "y": 1} is a plain
+** record with a member named __extn, not an extension value.
+*/
+static json_t *sole_member(const json_t *j, const char *key)
+{
+    return json_object_size(j) == 1 ? json_object_get(j, key) : NULL;
+}
+
+static bool is_expr_escape(const json_t *j) { return json_is_string(sole_member(j, "__expr")); }
 
 static bool is_type_and_id(const json_t *j)
 {
@@ -257,14 +269,14 @@ static bool is_fn_and_arg(const json_t *j)
 /* The {"type", "id"} inside {"__entity": ...}, or NULL when j is not that form. */
 static json_t *entity_escape(const json_t *j)
 {
-    json_t *e = json_object_get(j, "__entity");
+    json_t *e = sole_member(j, "__entity");
     return is_type_and_id(e) ? e : NULL;
 }
 
 /* The {"fn", "arg"} inside {"__extn": ...}, or NULL when j is not that form. */
 static json_t *extn_escape(const json_t *j)
 {
-    json_t *e = json_object_get(j, "__extn");
+    json_t *e = sole_member(j, "__extn");
     return is_fn_and_arg(e) ? e : NULL;
 }
 
