@@ -1,0 +1,81 @@
+# Portcullis — a thin front door over Meson/ninja and the test scripts.
+#
+# The build itself lives in meson.build; this file only names the jobs a
+# person runs: build, run the demo, run every test, fuzz against the reference.
+# `make test` runs each stage through scripts/stage.sh, which records its
+# counts without stopping, so one failing stage does not hide the others;
+# scripts/summarize.sh then prints the total "N passed, N failed" and fails
+# the make if anything failed.
+
+SHARED     ?= $(CURDIR)/../shared
+CONFORMANCE ?= $(SHARED)/conformance/cedar
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+# Where meson puts the CLI inside a build dir (src/cli/meson.build defines it).
+EXE        ?= src/cli/portcullis
+RESULTS    ?= test-results
+# The short differential run of `make test`: fixed seed, bounded time (90 s
+# of cases, shrinking included, plus at most 10 s to finish a shrink).
+DIFF_SEED    ?= 1
+DIFF_SECONDS ?= 90
+# The long one of `make fuzz-diff`: a fresh seed unless one is given.
+FUZZ_SECONDS ?= 1800
+FUZZ_SEED    ?= $(shell date +%s)
+
+# Sanitizer findings must fail the run, not scroll past.
+SAN_ENV = ASAN_OPTIONS=abort_on_error=1:halt_on_error=1 \
+          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+TEST_STAGES = unit conformance unit-asan conformance-asan diff-selftest diff
+STAGE = scripts/stage.sh $(RESULTS)
+DIFF_DEPS = tests/diff/node_modules/.installed
+
+.PHONY: all build build-asan deps run test fuzz-diff bench clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+build:
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
+	ninja -C $(BUILD) -j $(JOBS)
+
+build-asan:
+	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) \
+		-Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(ASAN_BUILD) -j $(JOBS)
+
+# The reference implementation for the differential tester, pinned by
+# tests/diff/package-lock.json; reinstalled only when the lock file changes.
+$(DIFF_DEPS): tests/diff/package-lock.json
+	cd tests/diff && npm ci --no-audit --no-fund
+	touch $@
+
+run: deps build
+	@if [ -f examples/demo.sh ]; then PORTCULLIS=$(abspath $(BUILD)/$(EXE)) bash examples/demo.sh; \
+	else echo "run: examples/demo.sh is not written yet"; exit 1; fi
+
+test: deps build build-asan $(DIFF_DEPS)
+	@rm -rf $(RESULTS)
+	@$(STAGE) unit scripts/unit-tests.sh $(BUILD)
+	@$(STAGE) conformance $(BUILD)/$(EXE) conformance $(CONFORMANCE)
+	@$(STAGE) unit-asan scripts/unit-tests.sh $(ASAN_BUILD)
+	@$(STAGE) conformance-asan env $(SAN_ENV) \
+		$(ASAN_BUILD)/$(EXE) conformance $(CONFORMANCE)
+	@$(STAGE) diff-selftest node tests/diff/selftest.js
+	@$(STAGE) diff env $(SAN_ENV) node tests/diff/run.js \
+		--cli $(ASAN_BUILD)/$(EXE) --seed $(DIFF_SEED) --seconds $(DIFF_SECONDS)
+	@scripts/summarize.sh $(RESULTS) $(TEST_STAGES)
+
+fuzz-diff: build $(DIFF_DEPS)
+	node tests/diff/run.js --cli $(BUILD)/$(EXE) \
+		--seed $(FUZZ_SEED) --seconds $(FUZZ_SECONDS)
+
+bench: build
+	@if [ -f bench/run.sh ]; then BUILD=$(BUILD) bash bench/run.sh; \
+	else echo "bench: bench/run.sh is not written yet"; exit 1; fi
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RESULTS) tests/diff/node_modules

@@ -1,0 +1,264 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * run.js — differential test: the portcullis CLI against cedar-wasm 4.13.0.
+ *
+ * For the hand-picked probes (probes.js) and then each case of a seeded
+ * random stream (gen.js), the reference decides every request (ref.js) while
+ * our CLI, one process per case, does the same (cli.js); compare.js says
+ * whether the answers match. A mismatch is shrunk (shrink.js) to a small
+ * reproduction, printed, and saved under tests/diff/failures/seed<S>-case<I>/
+ * (or probe<I>/) as files the CLI can be rerun on.
+ *
+ * usage: node tests/diff/run.js [--cli PATH] [--seed N] [--cases N] [--seconds S]
+ *                               [--case I] [--ref-only] [--out DIR] [--max-shrink N]
+ *                               [--max-failures N] [--probe I] [--no-probes]
+ *   --cli PATH         our CLI (default build/src/cli/portcullis)
+ *   --cases/--seconds  stop after N cases or S seconds, whichever comes first
+ *                      (default: 200 cases when neither is given)
+ *   --case I           run only case I of the seed, and print it
+ *   --probe I          run only probe I, and print it
+ *   --no-probes        skip the probes (which otherwise run first)
+ *   --ref-only         no CLI: check the generator against the reference and
+ *                      report how often policies parse and how requests decide
+ *                      (a report only: it prints no verdict line)
+ *   --max-shrink N     shrink and print the first N failures (default 3); later
+ *                      ones are saved as found
+ *   --max-failures N   stop the run after N failures (default 50)
+ * Ends with "N passed, N failed" (counting cases); exits 1 if any failed.
+ * Exact integers: see json.js.
+ */
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const gen = require('./gen.js');
+const { probeCases } = require('./probes.js');
+const ref = require('./ref.js');
+const cli = require('./cli.js');
+const { compare } = require('./compare.js');
+const { shrink } = require('./shrink.js');
+const { exactJson } = require('./json.js');
+
+const SHRINK_STEPS = 2000;       // CLI runs one shrink may spend
+const SHRINK_SECONDS = 30;       // and wall time,
+const SHRINK_GRACE = 10;         // but past the run's --seconds by no more than this
+const PROGRESS_SECONDS = 15;     // how often a long run says how far it got
+
+/* A mistake in how run.js was called: reported in one line, without a stack. */
+class UsageError extends Error {}
+
+function parseArgs(argv) {
+    const opt = { cli: 'build/src/cli/portcullis', seed: null, cases: null, seconds: null,
+        only: null, probe: null, probes: true, refOnly: false,
+        out: path.join(__dirname, 'failures'), maxShrink: 3, maxFailures: 50 };
+    const num = (name, v) => {
+        if (!/^\d+$/.test(v || '')) throw new UsageError(`${name} needs a non-negative integer, got ${v}`);
+        return Number(v);
+    };
+    for (let i = 2; i < argv.length; i++) {
+        const a = argv[i], v = argv[i + 1];
+        switch (a) {
+        case '--cli': opt.cli = v; i++; break;
+        case '--seed': opt.seed = num(a, v); i++; break;
+        case '--cases': opt.cases = num(a, v); i++; break;
+        case '--seconds': opt.seconds = num(a, v); i++; break;
+        case '--case': opt.only = num(a, v); i++; break;
+        case '--out': opt.out = v; i++; break;
+        case '--max-shrink': opt.maxShrink = num(a, v); i++; break;
+        case '--max-failures': opt.maxFailures = num(a, v); i++; break;
+        case '--probe': opt.probe = num(a, v); i++; break;
+        case '--no-probes': opt.probes = false; break;
+        case '--ref-only': opt.refOnly = true; break;
+        default: throw new UsageError(`unknown option ${a} (see the usage at the top of run.js)`);
+        }
+    }
+    if (opt.seed === null) opt.seed = Date.now() % 1000000007;
+    if (opt.cases === null && opt.seconds === null) opt.cases = 200;
+    opt.deadline = opt.seconds === null ? Infinity : Date.now() + opt.seconds * 1000;
+    return opt;
+}
+
+/*
+ * The cases to run: one probe or one random case when asked for, else the
+ * probes and then random cases until the count or the time runs out.
+ */
+function* cases(opt) {
+    const probes = opt.probes || opt.probe !== null ? probeCases() : [];
+    if (opt.probe !== null) {
+        if (!probes[opt.probe]) throw new UsageError(`there are only ${probes.length} probes`);
+        yield probes[opt.probe];
+        return;
+    }
+    if (opt.only !== null) { yield gen.genCase(opt.seed, opt.only); return; }
+    for (const p of probes) if (Date.now() < opt.deadline) yield p;
+    for (let i = 0; (opt.cases === null || i < opt.cases) && Date.now() < opt.deadline; i++)
+        yield gen.genCase(opt.seed, i);
+}
+
+const single = (opt) => opt.only !== null || opt.probe !== null;
+const caseName = (c) => (c.seed === 'probe' ? `probe${c.index}` : `seed${c.seed}-case${c.index}`);
+const rerunArgs = (c) => (c.seed === 'probe' ? `--probe ${c.index}` : `--seed ${c.seed} --case ${c.index}`);
+
+/* ------------------------------------------------------------ reporting */
+
+function describe(c, text, refResult, ours, diff) {
+    const out = [`difference: ${diff.kind}: ${diff.detail}`, '', '--- policies.cedar', text.trimEnd(),
+        '', '--- entities.json', exactJson(c.entities)];
+    if (c.schema !== undefined) out.push('', '--- schema.cedarschema', c.schema.trimEnd());
+    if (diff.request !== undefined) {
+        out.push('', `--- request ${diff.request}`, exactJson(c.requests[diff.request]),
+            '', '--- reference answer', exactJson(refResult.answers[diff.request]),
+            '', '--- our answer', exactJson(ours.answers[diff.request]));
+    } else {
+        out.push('', '--- requests.jsonl', ...c.requests.map(exactJson), '', '--- reference',
+            refResult.refused ? `refuses the ${refResult.refused}: ${refResult.message}`
+                : exactJson(refResult.answers),
+            '', '--- ours', ours.fault ? `${ours.fault}\n${ours.stderr}`
+                : ours.refused ? `refused: ${ours.message}` : exactJson(ours.answers));
+    }
+    return out.join('\n') + '\n';
+}
+
+function save(opt, c, report) {
+    const dir = path.join(opt.out, caseName(c));
+    const args = cli.writeCase(dir, c, gen.printPolicies(c));
+    const rerun = [opt.cli, ...args.map((a) => (a.startsWith('/') ? path.relative(process.cwd(), a) : a))];
+    fs.writeFileSync(path.join(dir, 'report.txt'), report + `\n--- rerun\n${rerun.join(' ')}\n` +
+        `node tests/diff/run.js ${rerunArgs(c)}\n`);
+    return dir;
+}
+
+/* ------------------------------------------------------------- checking */
+
+async function check(opt, work, c) {
+    const text = gen.printPolicies(c);
+    const pending = cli.evaluate(opt.cli, work, c, text); // runs while the reference decides
+    const refResult = ref.evaluate(c, text);
+    const ours = await pending;
+    return { text, refResult, ours, diff: compare(refResult, ours) };
+}
+
+async function reportFailure(opt, work, c, first, shrinkIt) {
+    let found = first, small = c, steps = 0;
+    if (shrinkIt) {
+        const recheck = async (v) => (await check(opt, work, v)).diff;
+        const deadline = Math.min(Date.now() + SHRINK_SECONDS * 1000, opt.deadline + SHRINK_GRACE * 1000);
+        const s = await shrink(c, first.diff, recheck, SHRINK_STEPS, deadline);
+        small = s.case;
+        steps = s.steps;
+        found = await check(opt, work, small);
+        if (!found.diff) { small = c; found = first; } // flaky: keep the original
+    }
+    const report = describe(small, found.text, found.refResult, found.ours, found.diff);
+    const dir = save(opt, small, report);
+    if (!shrinkIt) {
+        console.log(`FAIL ${caseName(c)}: ${found.diff.kind} (not shrunk), saved in ${dir}`);
+        return;
+    }
+    console.log(`\nFAIL ${caseName(c)} (shrunk in ${steps} runs), saved in ${dir}`);
+    console.log(report);
+}
+
+async function runDiff(opt) {
+    if (!fs.existsSync(opt.cli)) {
+        console.log(`diff: CLI ${opt.cli} not found (build it first: make build)`);
+        return { passed: 0, failed: 1 };
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-diff-'));
+    const tally = { passed: 0, failed: 0, requests: 0, refused: 0 };
+    let lastProgress = Date.now();
+    try {
+        for (const c of cases(opt)) {
+            const r = await check(opt, work, c);
+            if (single(opt)) console.log(describeCase(c, r));
+            tally.requests += r.refResult.answers ? r.refResult.answers.length : 0;
+            tally.refused += r.refResult.refused ? 1 : 0;
+            if (!r.diff) { tally.passed++; } else {
+                tally.failed++;
+                await reportFailure(opt, work, c, r, tally.failed <= opt.maxShrink);
+                if (tally.failed >= opt.maxFailures) { console.log('diff: failure limit reached, stopping'); break; }
+            }
+            if (Date.now() - lastProgress > PROGRESS_SECONDS * 1000) {
+                lastProgress = Date.now();
+                console.log(`diff: ${tally.passed + tally.failed} cases, ${tally.failed} failed`);
+            }
+        }
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+    console.log(`diff: seed ${opt.seed}: ${tally.passed + tally.failed} cases, ${tally.requests} requests ` +
+        `compared, ${tally.refused} inputs refused by the reference (cedar ${ref.version})`);
+    return tally;
+}
+
+function describeCase(c, r) {
+    return ['--- policies.cedar', r.text, '--- entities.json', exactJson(c.entities),
+        ...(c.schema === undefined ? [] : ['--- schema.cedarschema', c.schema]), '--- requests.jsonl',
+        ...c.requests.map(exactJson), '--- reference', r.refResult.refused
+            ? `refuses ${r.refResult.refused}: ${r.refResult.message}` : r.refResult.answers.map(exactJson).join('\n'),
+        '--- ours', exactJson(r.ours), r.diff ? `--- DIFFERENCE ${r.diff.kind}` : '--- same'].join('\n');
+}
+
+/* ------------------------------------------------------- reference only */
+
+/* How the generator fares against the reference alone: parse and decision rates. */
+function runRefOnly(opt) {
+    const st = { cases: 0, refusedPolicies: 0, refusedEntities: 0, requests: 0, allow: 0, deny: 0,
+        withErrors: 0, requestErrors: 0, policies: 0, policyErrors: 0, messages: new Map() };
+    const note = (m) => {
+        const key = m.replace(/`[^`]*`/g, '`_`').slice(0, 90);
+        st.messages.set(key, (st.messages.get(key) || 0) + 1);
+    };
+    for (const c of cases(Object.assign({}, opt, { probes: false }))) {
+        const r = ref.evaluate(c, gen.printPolicies(c));
+        st.cases++;
+        st.policies += c.policies.length;
+        if (r.refused) {
+            st[r.refused === 'policies' ? 'refusedPolicies' : 'refusedEntities']++;
+            note(r.message);
+            continue;
+        }
+        for (const a of r.answers) {
+            st.requests++;
+            if (a.error !== undefined) { st.requestErrors++; note(a.error); continue; }
+            st[a.decision]++;
+            if (a.errors.length) st.withErrors++;
+            st.policyErrors += a.errors.length;
+        }
+    }
+    printRefStats(st);
+}
+
+function printRefStats(st) {
+    const pct = (n, d) => `${n} (${d ? ((100 * n) / d).toFixed(1) : '0.0'}%)`;
+    console.log(`reference-only: ${st.cases} cases, ${st.policies} policies`);
+    console.log(`  policy sets refused:   ${pct(st.refusedPolicies, st.cases)}`);
+    console.log(`  entity sets refused:   ${pct(st.refusedEntities, st.cases)}`);
+    console.log(`  requests decided:      ${st.requests}: allow ${pct(st.allow, st.requests)}, ` +
+        `deny ${pct(st.deny, st.requests)}`);
+    console.log(`  with erroring policies ${pct(st.withErrors, st.requests)}; policy errors ${st.policyErrors}`);
+    console.log(`  requests refused:      ${pct(st.requestErrors, st.requests)}`);
+    console.log('  commonest refusal messages:');
+    [...st.messages].sort((a, b) => b[1] - a[1]).slice(0, 12)
+        .forEach(([m, n]) => console.log(`    ${String(n).padStart(5)}  ${m}`));
+}
+
+async function main() {
+    try {
+        const opt = parseArgs(process.argv);
+        if (opt.refOnly) {
+            runRefOnly(opt); // a report, not a test: no verdict line
+            return;
+        }
+        const t = await runDiff(opt);
+        console.log(`${t.passed} passed, ${t.failed} failed`);
+        process.exitCode = t.failed ? 1 : 0;
+    } catch (e) {
+        console.log(`diff: ${e instanceof UsageError ? e.message : e.stack}`);
+        console.log('0 passed, 1 failed');
+        process.exitCode = 1;
+    }
+}
+
+main();
