@@ -27,9 +27,11 @@ FUZZ_SEED    ?= $(shell date +%s)
 SAN_ENV = ASAN_OPTIONS=abort_on_error=1:halt_on_error=1 \
           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-TEST_STAGES = unit conformance unit-asan conformance-asan diff-selftest diff
+TEST_STAGES = unit conformance unit-asan conformance-asan e2e-server e2e-audit e2e-pep \
+              diff-selftest diff
 STAGE = scripts/stage.sh $(RESULTS)
 DIFF_DEPS = tests/diff/node_modules/.installed
+PEP_DEPS = tests/e2e/pep/node_modules/.installed
 
 .PHONY: all build build-asan deps run test fuzz-diff bench clean
 
@@ -53,17 +55,25 @@ $(DIFF_DEPS): tests/diff/package-lock.json
 	cd tests/diff && npm ci --no-audit --no-fund
 	touch $@
 
+# The real MCP peers (SDK client, filesystem and everything servers) for the PEP tests.
+$(PEP_DEPS): tests/e2e/pep/package-lock.json
+	cd tests/e2e/pep && npm ci --no-audit --no-fund
+	touch $@
+
 run: deps build
 	@if [ -f examples/demo.sh ]; then PORTCULLIS=$(abspath $(BUILD)/$(EXE)) bash examples/demo.sh; \
 	else echo "run: examples/demo.sh is not written yet"; exit 1; fi
 
-test: deps build build-asan $(DIFF_DEPS)
+test: deps build build-asan $(DIFF_DEPS) $(PEP_DEPS)
 	@rm -rf $(RESULTS)
 	@$(STAGE) unit scripts/unit-tests.sh $(BUILD)
 	@$(STAGE) conformance $(BUILD)/$(EXE) conformance $(CONFORMANCE)
 	@$(STAGE) unit-asan scripts/unit-tests.sh $(ASAN_BUILD)
 	@$(STAGE) conformance-asan env $(SAN_ENV) \
 		$(ASAN_BUILD)/$(EXE) conformance $(CONFORMANCE)
+	@$(STAGE) e2e-server env $(SAN_ENV) node tests/e2e/run.js --bin $(ASAN_BUILD)/$(EXE)
+	@$(STAGE) e2e-audit env $(SAN_ENV) tests/e2e/audit/run.sh $(ASAN_BUILD)
+	@$(STAGE) e2e-pep env $(SAN_ENV) node tests/e2e/pep/run.js --bin $(ASAN_BUILD)/$(EXE)
 	@$(STAGE) diff-selftest node tests/diff/selftest.js
 	@$(STAGE) diff env $(SAN_ENV) node tests/diff/run.js \
 		--cli $(ASAN_BUILD)/$(EXE) --seed $(DIFF_SEED) --seconds $(DIFF_SECONDS)

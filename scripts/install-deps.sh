@@ -13,10 +13,11 @@ set -euo pipefail
 
 # Debian packages checked with dpkg (libraries and the tool chain).
 debs=(build-essential meson ninja-build pkg-config libjansson-dev libssl-dev
-      libcmocka-dev libsqlite3-dev libpq-dev libmicrohttpd-dev curl ca-certificates)
+      libcmocka-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libcurl4-openssl-dev
+      curl ca-certificates)
 # Commands and the Debian package that provides each; a command already on
 # PATH counts as present whatever installed it.
-cmds=(node:nodejs npm:npm)
+cmds=(node:nodejs npm:npm sqlite3:sqlite3 jq:jq openssl:openssl)
 
 installed() {
     [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]

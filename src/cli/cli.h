@@ -50,6 +50,8 @@ int pc_cmd_serve(int argc, char **argv);
 int pc_cmd_grant(int argc, char **argv);
 int pc_cmd_audit(int argc, char **argv);
 int pc_cmd_approvals(int argc, char **argv);
+int pc_cmd_mcp_proxy(int argc, char **argv);
+int pc_cmd_exec(int argc, char **argv);
 int pc_cmd_validate(int argc, char **argv);
 
 #endif

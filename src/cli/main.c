@@ -18,6 +18,8 @@ static const struct {
     {"grant", pc_cmd_grant, "verify grants offline, make and publish grant keys, issue one"},
     {"audit", pc_cmd_audit, "verify, tail and query the decision log"},
     {"approvals", pc_cmd_approvals, "list, approve and deny approval requests"},
+    {"mcp-proxy", pc_cmd_mcp_proxy, "gate an MCP server's tool calls through the PDP"},
+    {"exec", pc_cmd_exec, "run a command only when the PDP allows it"},
     {"serve", pc_cmd_serve, "run the decision daemon (AuthZEN 1.0, native API, admin)"},
 };
 
