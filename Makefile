@@ -27,13 +27,13 @@ FUZZ_SEED    ?= $(shell date +%s)
 SAN_ENV = ASAN_OPTIONS=abort_on_error=1:halt_on_error=1 \
           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-TEST_STAGES = unit conformance unit-asan conformance-asan e2e-server e2e-audit e2e-pep \
-              diff-selftest diff
+TEST_STAGES = unit conformance unit-asan conformance-asan fuzz-replay-asan \
+              e2e-server e2e-audit e2e-pep diff-selftest diff
 STAGE = scripts/stage.sh $(RESULTS)
 DIFF_DEPS = tests/diff/node_modules/.installed
 PEP_DEPS = tests/e2e/pep/node_modules/.installed
 
-.PHONY: all build build-asan deps run test fuzz-diff bench clean
+.PHONY: all build build-asan deps run test fuzz fuzz-diff bench clean
 
 all: build
 
@@ -71,6 +71,7 @@ test: deps build build-asan $(DIFF_DEPS) $(PEP_DEPS)
 	@$(STAGE) unit-asan scripts/unit-tests.sh $(ASAN_BUILD)
 	@$(STAGE) conformance-asan env $(SAN_ENV) \
 		$(ASAN_BUILD)/$(EXE) conformance $(CONFORMANCE)
+	@$(STAGE) fuzz-replay-asan env $(SAN_ENV) scripts/fuzz-replay.sh $(ASAN_BUILD)
 	@$(STAGE) e2e-server env $(SAN_ENV) node tests/e2e/run.js --bin $(ASAN_BUILD)/$(EXE)
 	@$(STAGE) e2e-audit env $(SAN_ENV) tests/e2e/audit/run.sh $(ASAN_BUILD)
 	@$(STAGE) e2e-pep env $(SAN_ENV) node tests/e2e/pep/run.js --bin $(ASAN_BUILD)/$(EXE)
@@ -78,6 +79,11 @@ test: deps build build-asan $(DIFF_DEPS) $(PEP_DEPS)
 	@$(STAGE) diff env $(SAN_ENV) node tests/diff/run.js \
 		--cli $(ASAN_BUILD)/$(EXE) --seed $(DIFF_SEED) --seconds $(DIFF_SECONDS)
 	@scripts/summarize.sh $(RESULTS) $(TEST_STAGES)
+
+# Coverage-guided fuzzing of every parser (libFuzzer, clang): FUZZ_TARGET_SECONDS each.
+FUZZ_TARGET_SECONDS ?= 60
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_TARGET_SECONDS)
 
 fuzz-diff: build $(DIFF_DEPS)
 	node tests/diff/run.js --cli $(BUILD)/$(EXE) \
