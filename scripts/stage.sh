@@ -20,11 +20,11 @@ echo "=== stage $name: $*"
 "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+line=$(grep -E '^([A-Za-z0-9-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 passed=0 failed=0
 if [ -n "$line" ]; then
-    passed=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
-    failed=$(sed -E 's/^([A-Za-z-]+: )?[0-9]+ passed, ([0-9]+) failed.*/\2/' <<<"$line")
+    passed=$(sed -E 's/^([A-Za-z0-9-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
+    failed=$(sed -E 's/^([A-Za-z0-9-]+: )?[0-9]+ passed, ([0-9]+) failed.*/\2/' <<<"$line")
 fi
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     # The command failed in a way its own counts did not show (a crash, a
