@@ -33,7 +33,7 @@ STAGE = scripts/stage.sh $(RESULTS)
 DIFF_DEPS = tests/diff/node_modules/.installed
 PEP_DEPS = tests/e2e/pep/node_modules/.installed
 
-.PHONY: all build build-asan deps run test fuzz fuzz-diff bench clean
+.PHONY: all build build-asan deps run test fuzz fuzz-diff bench bench-server clean
 
 all: build
 
@@ -92,6 +92,10 @@ fuzz-diff: build $(DIFF_DEPS)
 bench: build
 	@if [ -f bench/run.sh ]; then BUILD=$(BUILD) bash bench/run.sh; \
 	else echo "bench: bench/run.sh is not written yet"; exit 1; fi
+
+# The daemon under wrk: Portcullis vs Cerbos 0.55 vs a bare libmicrohttpd floor (Todo scenario).
+bench-server: build
+	BUILD=$(BUILD) bash bench/server/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(RESULTS) tests/diff/node_modules

@@ -14,7 +14,7 @@ set -euo pipefail
 # Debian packages checked with dpkg (libraries and the tool chain).
 debs=(build-essential meson ninja-build pkg-config libjansson-dev libssl-dev
       libcmocka-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libcurl4-openssl-dev
-      curl ca-certificates)
+      curl ca-certificates wrk)
 # Commands and the Debian package that provides each; a command already on
 # PATH counts as present whatever installed it.
 cmds=(node:nodejs npm:npm sqlite3:sqlite3 jq:jq openssl:openssl)

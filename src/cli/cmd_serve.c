@@ -15,8 +15,10 @@ static void usage(FILE *out)
     fputs("usage: portcullis serve --config FILE [--listen HOST:PORT] [--unix PATH]\n"
           "Serves AuthZEN 1.0 (/access/v1/...), the native API (/v1/authorize), admin\n"
           "(/v1/admin/policies), /healthz, /readyz and /metrics. --listen and --unix replace\n"
-          "the config's addresses (port 0 picks a free port, which is logged). SIGHUP or a\n"
-          "changed policy file reloads the policy set; SIGINT or SIGTERM stops.\n",
+          "the config's addresses (port 0 picks a free port, which is logged); tls_listen,\n"
+          "tls_cert and tls_key in the config add a TLS listener. SIGHUP or a changed policy\n"
+          "file reloads the policy set (SIGHUP also re-reads the admin token file); SIGINT\n"
+          "or SIGTERM stops.\n",
           out);
 }
 

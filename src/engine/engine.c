@@ -231,6 +231,43 @@ static pc_status request_uid(const pc_json_in *in, const raw_uid *raw, const pc_
     return pc_diag_set(d, PC_ERR_REQUEST, "%s: not an entity uid", raw->what);
 }
 
+/*
+** The request's context: an absent one is the empty record, made here
+** rather than by the JSON reader, which sets up a heap buffer for the paths
+** of its messages even when there is nothing to read.
+*/
+static pc_status request_context(const pc_json_in *in, const pc_uid *action, json_t *ctx,
+                                 pc_value *out, pc_diag *d)
+{
+    if (ctx)
+        return pc_context_from_json(in, action, ctx, out, d);
+    const pc_record *empty = pc_record_make(in->arena, NULL, 0, NULL);
+    *out = pc_v_record(empty);
+    return empty ? PC_OK : pc_diag_set(d, PC_ERR_NOMEM, "out of memory reading the context");
+}
+
+/* Read the context of a request whose uids are made, check it, and decide it. */
+static pc_status decide_request(const pc_engine *e, const pc_entities *store,
+                                pc_eval_request *r, json_t *ctx, bool validate,
+                                pc_decision *dec, pc_diag *d)
+{
+    pc_json_in in = {&dec->arena, NULL, e->schema, "request"};
+    if (request_context(&in, r->action, ctx, &r->context, d) != PC_OK)
+        return PC_ERR_REQUEST;
+    if (validate && e->schema &&
+        pc_request_validate(e->schema, r->principal, r->action, r->resource, &r->context, d) !=
+            PC_OK)
+        return PC_ERR_REQUEST;
+    const pc_entities *ents = store ? store : e->entities;
+    pc_status st = pc_authorize_indexed(e->index, r, ents, &dec->arena, &dec->answer);
+    if (st != PC_OK) {
+        memset(&dec->answer, 0, sizeof dec->answer);   /* fail closed: deny */
+        return pc_diag_set(d, st, "out of memory while deciding (request arena limit %u bytes)",
+                           REQUEST_ARENA_LIMIT);
+    }
+    return PC_OK;
+}
+
 /* Turn a raw request into the evaluator's form, in the decision's arena, and decide it. */
 static pc_status decide(const pc_engine *e, const pc_entities *store, const raw_uid uids[3],
                         json_t *ctx, bool validate, pc_decision *dec, pc_diag *d)
@@ -241,21 +278,9 @@ static pc_status decide(const pc_engine *e, const pc_entities *store, const raw_
     memset(&dec->answer, 0, sizeof dec->answer);
     if (request_uid(&in, &uids[0], &r.principal, d) != PC_OK ||
         request_uid(&in, &uids[1], &r.action, d) != PC_OK ||
-        request_uid(&in, &uids[2], &r.resource, d) != PC_OK ||
-        pc_context_from_json(&in, r.action, ctx, &r.context, d) != PC_OK)
+        request_uid(&in, &uids[2], &r.resource, d) != PC_OK)
         return PC_ERR_REQUEST;
-    if (validate && e->schema &&
-        pc_request_validate(e->schema, r.principal, r.action, r.resource, &r.context, d) != PC_OK)
-        return PC_ERR_REQUEST;
-    const pc_entities *ents = store ? store : e->entities;
-    pc_status st = pc_authorize_indexed(e->index, &r, ents, &dec->arena,
-                                         &dec->answer);
-    if (st != PC_OK) {
-        memset(&dec->answer, 0, sizeof dec->answer);   /* fail closed: deny */
-        return pc_diag_set(d, st, "out of memory while deciding (request arena limit %u bytes)",
-                           REQUEST_ARENA_LIMIT);
-    }
-    return PC_OK;
+    return decide_request(e, store, &r, ctx, validate, dec, d);
 }
 
 pc_status pc_authorize(const pc_engine *e, const pc_request *req, pc_decision *dec, pc_error *err)
@@ -301,6 +326,20 @@ pc_status pc_authorize_json_in(const pc_engine *e, const pc_entities *store, jso
             return pc_diag_set(d, PC_ERR_REQUEST, "request has no %s", uids[i].what);
         }
     pc_status st = decide(e, store, uids, context, validate, dec, d);
+    if (st != PC_OK)
+        memset(&dec->answer, 0, sizeof dec->answer);
+    return st;
+}
+
+pc_status pc_authorize_uids_in(const pc_engine *e, const pc_entities *store,
+                               const pc_uid *principal, const pc_uid *action,
+                               const pc_uid *resource, json_t *context, bool validate,
+                               pc_decision *dec, pc_diag *d)
+{
+    pc_eval_request r = {principal, action, resource, pc_v_bool(false)};
+    pc_arena_reset(&dec->arena);
+    memset(&dec->answer, 0, sizeof dec->answer);
+    pc_status st = decide_request(e, store, &r, context, validate, dec, d);
     if (st != PC_OK)
         memset(&dec->answer, 0, sizeof dec->answer);
     return st;

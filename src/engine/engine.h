@@ -45,6 +45,17 @@ pc_status pc_authorize_json_in(const pc_engine *e, const pc_entities *store, jso
                                json_t *action, json_t *resource, json_t *context, bool validate,
                                pc_decision *dec, pc_diag *d);
 
+/*
+** As pc_authorize_json_in, with the uids already made (no JSON to read for
+** them): their strings are borrowed for the call. The caller has checked
+** that each type is a valid entity type name (pc_entity_type_ok), as reading
+** a uid from JSON would.
+*/
+pc_status pc_authorize_uids_in(const pc_engine *e, const pc_entities *store,
+                               const pc_uid *principal, const pc_uid *action,
+                               const pc_uid *resource, json_t *context, bool validate,
+                               pc_decision *dec, pc_diag *d);
+
 const pc_entities *pc_engine_entities(const pc_engine *e);
 const pc_schema *pc_engine_schema(const pc_engine *e);
 

@@ -107,5 +107,57 @@ pc_status pc_request_validate(const pc_schema *schema, const pc_uid *principal,
 bool pc_value_conforms(const pc_schema *schema, const pc_value *v, const pc_type *t,
                        pc_buf *why);
 
+/* ---- overlays: request-scoped entities (entity/overlay.c) ---------------
+**
+** Added for the decision daemon. An overlay lays a request's entities over a
+** stored set (the base) without rebuilding it: an entity the request brings
+** replaces the stored one of the same uid, or is added, for that request
+** only, and pc_overlay_store gives a store that answers exactly as a store
+** rebuilt with those entities would (lookups, `in`, count/at), so the
+** evaluator decides against it unchanged. Request data is checked as stored
+** data is (schema types, parents, cycles); messages name "request entities"
+** (or the name given to pc_overlay_reset). A thread keeps one overlay and
+** resets it before each use, the first included; nothing of one use
+** survives the next reset. The base (and schema) must outlive the use.
+*/
+typedef struct pc_overlay pc_overlay;
+
+/* An empty overlay (NULL when out of memory); pc_overlay_reset it before use. */
+pc_overlay *pc_overlay_new(void);
+void pc_overlay_free(pc_overlay *o);
+/* Start a use over base, read against schema (NULL: none); keeps the memory. */
+void pc_overlay_reset(pc_overlay *o, const pc_entities *base, const pc_schema *schema,
+                      const char *name);
+/*
+** Bring a whole entity ({"uid", "attrs", "parents", "tags"?}). It is read at
+** pc_overlay_finish, so the JSON must live until then. A uid may be brought
+** once per use.
+*/
+pc_status pc_overlay_add(pc_overlay *o, json_t *entity, pc_diag *d);
+/*
+** Bring the entity uid (copied) with attrs (a JSON object, read at once)
+** laid over its stored attributes one by one; its parents and tags stay the
+** stored ones. An entity the base does not list gets just these attributes.
+*/
+pc_status pc_overlay_set_attrs(pc_overlay *o, const pc_uid *uid, json_t *attrs, pc_diag *d);
+/* Read the whole entities and compute the hierarchy; needed before pc_overlay_store. */
+pc_status pc_overlay_finish(pc_overlay *o, pc_diag *d);
+/* How many entities this use brought. */
+uint32_t pc_overlay_size(const pc_overlay *o);
+/* The store to decide against; NULL until pc_overlay_finish succeeded. */
+const pc_entities *pc_overlay_store(const pc_overlay *o);
+
+/* What a view answers (store.c hands a view's lookups to these). */
+size_t pc_overlay_count(const pc_overlay *o);
+const pc_entity *pc_overlay_at(const pc_overlay *o, size_t i);
+const pc_entity *pc_overlay_get(const pc_overlay *o, const pc_uid *uid);
+bool pc_overlay_in(const pc_overlay *o, const pc_uid *a, const pc_uid *b);
+
+/* In store.c: a store whose lookups go to o (freed with pc_entities_free; o is not). */
+pc_entities *pc_entities_view(const pc_overlay *o);
+/* In store.c: does s list uid, or name it as a parent? (false for a view) */
+bool pc_entities_mentions(const pc_entities *s, const pc_uid *uid);
+/* In json.c: is name a valid entity type name (identifiers joined by ::, none reserved)? */
+bool pc_entity_type_ok(pc_str name);
 
 #endif

@@ -233,6 +233,11 @@ static bool name_ok(const char *p, size_t n)
     }
 }
 
+bool pc_entity_type_ok(pc_str name)
+{
+    return name_ok(name.ptr, name.len);
+}
+
 /* ---- the reference's escape forms ------------------------------------- */
 
 /* A member that is a JSON string: the only kind the escapes' fields accept. */

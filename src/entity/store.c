@@ -27,6 +27,10 @@
 **      schema's memberOf hierarchy.
 ** All the readers' data lives in the store's arena; index arrays that only
 ** the build needs live in a scratch arena dropped at the end.
+**
+** A view (pc_entities_view) is a store with nothing of its own: it hands
+** every lookup to an overlay (overlay.c), which lays a request's entities
+** over a stored set. The evaluator reads a view like any store.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +71,7 @@ struct pc_entities {
     uint32_t n_slots;          /* a power of two, more than twice n_nodes */
     uint32_t *vis;             /* listed nodes in load order, for pc_entities_at */
     uint32_t n_vis;
+    const pc_overlay *overlay; /* a view: every lookup goes to the overlay */
 };
 
 /* One load: the store being built and what only the build needs. */
@@ -767,21 +772,43 @@ void pc_entities_free(pc_entities *s)
     free(s);
 }
 
-size_t pc_entities_count(const pc_entities *s) { return s->n_vis; }
+pc_entities *pc_entities_view(const pc_overlay *o)
+{
+    pc_entities *s = calloc(1, sizeof *s);   /* an empty arena and tables: free as any store */
+    if (s)
+        s->overlay = o;
+    return s;
+}
+
+bool pc_entities_mentions(const pc_entities *s, const pc_uid *uid)
+{
+    return find(s, uid, pc_uid_hash(uid)) != NONE;
+}
+
+size_t pc_entities_count(const pc_entities *s)
+{
+    return s->overlay ? pc_overlay_count(s->overlay) : s->n_vis;
+}
 
 const pc_entity *pc_entities_at(const pc_entities *s, size_t i)
 {
+    if (s->overlay)
+        return pc_overlay_at(s->overlay, i);
     return i < s->n_vis ? &s->nodes[s->vis[i]].pub : NULL;
 }
 
 const pc_entity *pc_entities_get(const pc_entities *s, const pc_uid *uid)
 {
+    if (s->overlay)
+        return pc_overlay_get(s->overlay, uid);
     uint32_t i = find(s, uid, pc_uid_hash(uid));
     return i != NONE && s->nodes[i].listed ? &s->nodes[i].pub : NULL;
 }
 
 bool pc_entities_in(const pc_entities *s, const pc_uid *a, const pc_uid *b)
 {
+    if (s->overlay)
+        return pc_overlay_in(s->overlay, a, b);
     if (pc_uid_eq(a, b))
         return true;
     uint32_t i = find(s, a, pc_uid_hash(a));

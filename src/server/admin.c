@@ -2,10 +2,10 @@
 ** server/admin.c — reading and replacing the policy set over HTTP.
 **
 ** Both routes need `Authorization: Bearer <token>`, the token being the
-** contents of admin_token_file. We compare SHA-256 digests of the presented
-** and the configured token with CRYPTO_memcmp, so the comparison takes the
-** same time whatever the token's length or first wrong byte. Without a token
-** file the admin API is closed to everyone (401).
+** contents of admin_token_file (re-read on SIGHUP). The comparison is of
+** SHA-256 digests with CRYPTO_memcmp (server.c), so it takes the same time
+** whatever the token's length or first wrong byte. Without a token file, or
+** when it could not be read, the admin API is closed to everyone (401).
 **
 ** GET /v1/admin/policies answers the serving set: version, load time and the
 ** source texts. PUT /v1/admin/policies takes
@@ -21,8 +21,6 @@
 #include <string.h>
 
 #include <microhttpd.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "srv.h"
 
@@ -32,17 +30,15 @@
 static bool authorized(pc_srv_exchange *x)
 {
     const char *auth = pc_srv_header(x, MHD_HTTP_HEADER_AUTHORIZATION);
-    unsigned char got[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    bool ok = x->srv->admin_enabled && auth && !strncmp(auth, BEARER, strlen(BEARER)) &&
-              EVP_Digest(auth + strlen(BEARER), strlen(auth + strlen(BEARER)), got, &n,
-                         EVP_sha256(), NULL) &&
-              n == PC_SRV_TOKEN_HASH && CRYPTO_memcmp(got, x->srv->admin_hash, n) == 0;
+    bool bearer = auth && !strncmp(auth, BEARER, strlen(BEARER)), enabled = false;
+    const char *token = bearer ? auth + strlen(BEARER) : "";
+    bool ok = pc_srv_admin_token_ok(x->srv, token, strlen(token), &enabled) && bearer;
     if (!ok) {
         x->challenge = true;
         pc_srv_fail(x, MHD_HTTP_UNAUTHORIZED,
-                    x->srv->admin_enabled ? "admin API: missing or wrong bearer token"
-                                          : "admin API: disabled (no admin_token_file configured)");
+                    enabled ? "admin API: missing or wrong bearer token"
+                            : "admin API: disabled (no admin token: none configured, or its "
+                              "file could not be read)");
     }
     return ok;
 }

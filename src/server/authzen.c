@@ -19,16 +19,19 @@
 
 typedef enum semantic { EXECUTE_ALL, DENY_ON_FIRST_DENY, PERMIT_ON_FIRST_PERMIT } semantic;
 
-/* Decide one AuthZEN input; why explains anything but a clean allow or deny. */
-static pc_srv_az_verdict evaluate(pc_srv_exchange *x, const pc_srv_az_input *in, pc_buf *why)
+/*
+** Decide one AuthZEN input with q (reused from item to item of a batch);
+** why explains anything but a clean allow or deny.
+*/
+static pc_srv_az_verdict evaluate(pc_srv_exchange *x, const pc_srv_az_input *in,
+                                  pc_srv_az_query *q, pc_buf *why)
 {
     const pc_srv_mapping *m = &x->srv->cfg->map;
     pc_srv_snapshot *snap = pc_srv_snapshot_get(x);
-    pc_srv_az_query q;
-    pc_srv_az_verdict v = pc_srv_az_prepare(m, snap, in, PC_SRV_AZ_NONE, &q, why);
+    pc_srv_az_verdict v = pc_srv_az_prepare(m, snap, in, PC_SRV_AZ_NONE, pc_srv_thread_overlay(),
+                                            q, why);
     if (v == PC_SRV_AZ_ALLOW)
-        v = pc_srv_az_decide(snap, m, &q, pc_srv_thread_decision(), why);
-    pc_srv_az_query_free(&q);
+        v = pc_srv_az_decide(snap, m, q, pc_srv_thread_decision(), why);
     pc_srv_az_count(x, v);
     return v;
 }
@@ -57,8 +60,11 @@ static void answer_single(pc_srv_exchange *x, json_t *root)
 {
     pc_buf why;
     pc_buf_init(&why);
+    pc_srv_az_query q;
+    pc_srv_az_query_init(&q);
     pc_srv_az_input in = input_of(root);
-    pc_srv_az_verdict v = evaluate(x, &in, &why);
+    pc_srv_az_verdict v = evaluate(x, &in, &q, &why);
+    pc_srv_az_query_free(&q);
     if (v == PC_SRV_AZ_INVALID) {
         pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "%s", why.data ? why.data : "invalid request");
     } else {
@@ -129,6 +135,8 @@ static void answer_batch(pc_srv_exchange *x, json_t *root, json_t *items, semant
     pc_srv_az_input defaults = input_of(root);
     pc_buf why;
     pc_buf_init(&why);
+    pc_srv_az_query q;
+    pc_srv_az_query_init(&q);
     pc_buf_puts(&x->out, "{\"evaluations\":[");
     for (size_t i = 0; i < json_array_size(items); i++) {
         json_t *item = json_array_get(items, i);
@@ -136,7 +144,7 @@ static void answer_batch(pc_srv_exchange *x, json_t *root, json_t *items, semant
         pc_srv_az_verdict v;
         pc_buf_clear(&why);
         if (json_is_object(item)) {
-            v = evaluate(x, &in, &why);
+            v = evaluate(x, &in, &q, &why);
         } else {
             pc_buf_printf(&why, "evaluations[%zu] must be an object", i);
             v = PC_SRV_AZ_INVALID;
@@ -149,6 +157,7 @@ static void answer_batch(pc_srv_exchange *x, json_t *root, json_t *items, semant
             break;
     }
     pc_buf_puts(&x->out, "]}");
+    pc_srv_az_query_free(&q);
     pc_buf_free(&why);
     pc_srv_reply(x, MHD_HTTP_OK);
 }

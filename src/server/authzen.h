@@ -21,7 +21,6 @@
 #ifndef PC_SRV_AUTHZEN_H
 #define PC_SRV_AUTHZEN_H
 
-#include "scope.h"
 #include "srv.h"
 
 /* The four AuthZEN parts of one evaluation (borrowed from the request JSON). */
@@ -40,13 +39,30 @@ typedef enum pc_srv_az_search {
     PC_SRV_AZ_ACTION
 } pc_srv_az_search;
 
-/* A Cedar request made from AuthZEN input, ready to decide (owns its JSON). */
+/*
+** One mapped entity type of a query, kept from item to item of a batch:
+** items mostly repeat their types, and then neither the mapping nor the
+** check that the result is a valid Cedar name is done again.
+*/
+typedef struct pc_srv_az_type {
+    pc_buf authzen;            /* the AuthZEN type last mapped (or "Action" for actions) */
+    pc_buf cedar;              /* what it maps to */
+    bool valid;                /* cedar is a valid entity type name */
+} pc_srv_az_type;
+
+/*
+** A Cedar request made from AuthZEN input, ready to decide. The uids point
+** at their mapped types (held in types[]) and at the ids in the request's
+** JSON, which must outlive the query. A query is reused from item to item
+** of a batch, so its buffers are allocated once.
+*/
 typedef struct pc_srv_az_query {
-    json_t *principal;         /* {"type": T, "id": I} */
-    json_t *action;
-    json_t *resource;
-    json_t *context;           /* an object */
-    pc_entities *store;        /* request-scoped entities; NULL: the snapshot's store */
+    pc_uid principal;
+    pc_uid action;
+    pc_uid resource;
+    pc_srv_az_type types[3];   /* of principal, action, resource */
+    json_t *context;           /* a reference to an object; NULL for {} */
+    const pc_entities *store;  /* with request-scoped entities (an overlay's); NULL: the snapshot's */
 } pc_srv_az_query;
 
 typedef enum pc_srv_az_verdict {
@@ -59,15 +75,19 @@ typedef enum pc_srv_az_verdict {
 /*
 ** Check input and build the query. For a search, the searched part needs
 ** only a type (its id and properties are ignored) and is left for the caller
-** to fill per candidate. Returns PC_SRV_AZ_ALLOW on success (the query is
-** ready), PC_SRV_AZ_INVALID or PC_SRV_AZ_FAILED with why set otherwise.
+** to fill per candidate. Properties go into overlay (reset here; it may be
+** NULL when the thread has none, which fails only a request with
+** properties), and the query's store reads through it until its next reset.
+** Returns PC_SRV_AZ_ALLOW on success (the query is ready), PC_SRV_AZ_INVALID
+** or PC_SRV_AZ_FAILED with why set otherwise.
 */
 pc_srv_az_verdict pc_srv_az_prepare(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
                                     const pc_srv_az_input *in, pc_srv_az_search search,
-                                    pc_srv_az_query *q, pc_buf *why);
+                                    pc_overlay *overlay, pc_srv_az_query *q, pc_buf *why);
 /* Decide a prepared query; on PC_SRV_AZ_FAILED why says what went wrong. */
 pc_srv_az_verdict pc_srv_az_decide(const pc_srv_snapshot *snap, const pc_srv_mapping *m,
                                    const pc_srv_az_query *q, pc_decision *dec, pc_buf *why);
+void pc_srv_az_query_init(pc_srv_az_query *q);
 void pc_srv_az_query_free(pc_srv_az_query *q);
 
 /* The Cedar entity type for an AuthZEN type (namespace and case applied). */

@@ -10,7 +10,11 @@
 **   entities          entities file in policy_dir (Cedar entities JSON)
 **   listen            TCP address host:port (default 127.0.0.1:8181)
 **   unix              Unix socket path for sidecar enforcement points
-**   admin_token_file  file holding the admin bearer token (admin API off without it)
+**   tls_listen        host:port served over TLS (HTTPS), besides the above
+**   tls_cert          PEM certificate (chain) for tls_listen
+**   tls_key           PEM private key for tls_listen (the three go together)
+**   admin_token_file  file holding the admin bearer token (admin API off without it);
+**                     re-read on SIGHUP
 **   threads           worker threads per listener (default: online CPUs)
 **   max_body_bytes    request body bound (default 1048576)
 **   max_batch_items   bound on evaluations / requests in one batch (default 10000)
@@ -71,6 +75,9 @@ static const key_spec keys[] = {
     {"entities", K_STR, OFF(entities), 0, 0, NULL, NULL},
     {"listen", K_STR, OFF(listen), 0, 0, NULL, NULL},
     {"unix", K_PATH, OFF(unix_path), 0, 0, NULL, NULL},
+    {"tls_listen", K_STR, OFF(tls_listen), 0, 0, NULL, NULL},
+    {"tls_cert", K_PATH, OFF(tls_cert), 0, 0, NULL, NULL},
+    {"tls_key", K_PATH, OFF(tls_key), 0, 0, NULL, NULL},
     {"admin_token_file", K_PATH, OFF(admin_token_file), 0, 0, NULL, NULL},
     {"threads", K_UINT, OFF(threads), 1, PC_SRV_MAX_THREADS, NULL, NULL},
     {"max_body_bytes", K_SIZE, OFF(max_body_bytes), 2, PC_SRV_MAX_BODY_LIMIT, NULL, NULL},
@@ -299,7 +306,12 @@ static pc_status finish(reader *r)
     pc_srv_config *cfg = r->cfg;
     if (!cfg->policy_dir)
         return pc_diag_set(r->d, PC_ERR_INVALID, "%s: policy_dir is required", r->file);
-    if (!cfg->listen && !cfg->unix_path && !pc_srv_config_set(&cfg->listen, DEFAULT_LISTEN))
+    int tls = !!cfg->tls_listen + !!cfg->tls_cert + !!cfg->tls_key;
+    if (tls != 0 && tls != 3)
+        return pc_diag_set(r->d, PC_ERR_INVALID, "%s: tls_listen, tls_cert and tls_key go "
+                           "together: set all three or none", r->file);
+    if (!cfg->listen && !cfg->unix_path && !cfg->tls_listen &&
+        !pc_srv_config_set(&cfg->listen, DEFAULT_LISTEN))
         return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
     if (!cfg->map.cedar_namespace && !pc_srv_config_set(&cfg->map.cedar_namespace, ""))
         return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
@@ -346,8 +358,9 @@ pc_status pc_srv_config_load(const char *path, pc_srv_config *cfg, pc_diag *d)
 
 void pc_srv_config_free(pc_srv_config *cfg)
 {
-    char **strings[] = {&cfg->path,      &cfg->policy_dir,       &cfg->schema,
-                        &cfg->entities,  &cfg->listen,           &cfg->unix_path,
+    char **strings[] = {&cfg->path,       &cfg->policy_dir, &cfg->schema,
+                        &cfg->entities,   &cfg->listen,     &cfg->unix_path,
+                        &cfg->tls_listen, &cfg->tls_cert,   &cfg->tls_key,
                         &cfg->admin_token_file, &cfg->map.cedar_namespace, &cfg->map.base_url};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);

@@ -5,7 +5,7 @@
 ** examples/authzen/SCENARIO/portcullis.conf). Relative paths in the file are taken
 ** from the directory holding the file, so a config can travel with its
 ** policies. A config is read once at start-up; reloads re-read the policy
-** directory, not this file.
+** directory (and SIGHUP the admin token file), not this file.
 */
 #ifndef PC_SRV_CONFIG_H
 #define PC_SRV_CONFIG_H
@@ -51,6 +51,9 @@ typedef struct pc_srv_config {
     char *entities;               /* file name inside policy_dir, NULL when none */
     char *listen;                 /* "host:port"; NULL when only a Unix socket is wanted */
     char *unix_path;              /* Unix socket path, NULL when none */
+    char *tls_listen;             /* "host:port" served over TLS; NULL when none */
+    char *tls_cert;               /* its PEM certificate (chain) file */
+    char *tls_key;                /* its PEM private key file */
     char *admin_token_file;       /* NULL: the admin API answers 401 to everyone */
     uint32_t threads;             /* worker threads per listener */
     size_t max_body_bytes;

@@ -21,30 +21,39 @@
 #include <openssl/rand.h>
 
 #include "http.h"
+#include "jsonmem.h"
 
 /* ---- routes ---------------------------------------------------------- */
 
+/*
+** A route. Decision routes run with their JSON in the thread's arena
+** (jsonmem.c): they keep no JSON value past their return. They come first,
+** as dispatch looks routes up in this order.
+*/
 typedef struct route {
     const char *method;
     const char *path;
     pc_srv_handler handler;
+    bool decides;
 } route;
 
 static const route routes[] = {
-    {"GET", "/healthz", pc_srv_healthz},
-    {"GET", "/readyz", pc_srv_readyz},
-    {"GET", "/metrics", pc_srv_metrics_get},
-    {"GET", "/.well-known/authzen-configuration", pc_srv_az_discovery},
-    {"POST", "/access/v1/evaluation", pc_srv_az_evaluation},
-    {"POST", "/access/v1/evaluations", pc_srv_az_evaluations},
-    {"POST", "/access/v1/search/subject", pc_srv_az_search_subject},
-    {"POST", "/access/v1/search/resource", pc_srv_az_search_resource},
-    {"POST", "/access/v1/search/action", pc_srv_az_search_action},
-    {"POST", "/v1/authorize", pc_srv_native_authorize},
-    {"POST", "/v1/authorize/batch", pc_srv_native_batch},
-    {"GET", "/v1/admin/policies", pc_srv_admin_get},
-    {"PUT", "/v1/admin/policies", pc_srv_admin_put},
+    {"POST", "/access/v1/evaluation", pc_srv_az_evaluation, true},
+    {"POST", "/access/v1/evaluations", pc_srv_az_evaluations, true},
+    {"POST", "/v1/authorize", pc_srv_native_authorize, true},
+    {"POST", "/v1/authorize/batch", pc_srv_native_batch, true},
+    {"POST", "/access/v1/search/subject", pc_srv_az_search_subject, true},
+    {"POST", "/access/v1/search/resource", pc_srv_az_search_resource, true},
+    {"POST", "/access/v1/search/action", pc_srv_az_search_action, true},
+    {"GET", "/healthz", pc_srv_healthz, false},
+    {"GET", "/readyz", pc_srv_readyz, false},
+    {"GET", "/metrics", pc_srv_metrics_get, false},
+    {"GET", "/.well-known/authzen-configuration", pc_srv_az_discovery, false},
+    {"GET", "/v1/admin/policies", pc_srv_admin_get, false},
+    {"PUT", "/v1/admin/policies", pc_srv_admin_put, false},
 };
+
+static void run_route(const route *r, pc_srv_exchange *x);
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -56,7 +65,7 @@ static void dispatch(pc_srv_exchange *x)
             continue;
         path_known = true;
         if (!strcmp(routes[i].method, x->method)) {
-            routes[i].handler(x);
+            run_route(&routes[i], x);
             return;
         }
     }
@@ -134,13 +143,13 @@ json_t *pc_srv_json_body(pc_srv_exchange *x)
         pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "request body exceeds the limit of %zu bytes", max);
         return NULL;
     }
-    if (x->body.len == 0) {
+    if (x->body_len == 0) {
         pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "request body is empty; expected a JSON object");
         return NULL;
     }
     pc_diag d;
     pc_diag_init(&d);
-    json_t *root = pc_json_parse(x->body.data, x->body.len, "request body", &d);
+    json_t *root = pc_json_parse(x->body, x->body_len, "request body", &d);
     if (!root) {   /* the same reader as entity files: NUL keys kept, duplicate keys refused */
         pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "%s%s", d.status == PC_ERR_PARSE ? "malformed JSON: " : "",
                     d.msg ? d.msg : "out of memory");
@@ -155,39 +164,104 @@ json_t *pc_srv_json_body(pc_srv_exchange *x)
     return root;
 }
 
-/* ---- thread-local decisions ------------------------------------------ */
+/* ---- per-thread decision state --------------------------------------- */
 
-static pthread_key_t decision_key;
-static pthread_once_t decision_once = PTHREAD_ONCE_INIT;
+/*
+** Random bytes a thread draws at once for decision ids: one call to the RNG
+** per this many / 16 requests, since the call costs far more than the bytes.
+*/
+#define RANDOM_BATCH 1024
 
-static void free_decision(void *d)
+/* What each worker thread keeps from request to request, so deciding reuses memory. */
+typedef struct worker {
+    pc_decision *decision;
+    pc_overlay *overlay;
+    unsigned char random[RANDOM_BATCH];
+    size_t random_used;          /* RANDOM_BATCH: none left */
+} worker;
+
+static pthread_key_t worker_key;
+static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
+
+static void free_worker(void *p)
 {
-    pc_decision_free(d);
+    worker *w = p;
+    if (!w)
+        return;
+    pc_decision_free(w->decision);
+    pc_overlay_free(w->overlay);
+    pc_srv_jsonmem_thread_exit();   /* destructors run on the exiting thread: it is its arena */
+    free(w);
 }
 
 static void make_key(void)
 {
-    pthread_key_create(&decision_key, free_decision);
+    pthread_key_create(&worker_key, free_worker);
+}
+
+/* This thread's state, made on first use; NULL (and retried next time) when out of memory. */
+static worker *this_worker(void)
+{
+    pthread_once(&worker_once, make_key);
+    worker *w = pthread_getspecific(worker_key);
+    if (w)
+        return w;
+    if ((w = calloc(1, sizeof *w)))
+        w->random_used = RANDOM_BATCH;
+    if (!w || !(w->decision = pc_decision_new()) ||
+        !(w->overlay = pc_overlay_new()) || pthread_setspecific(worker_key, w) != 0) {
+        free_worker(w);
+        return NULL;
+    }
+    return w;
 }
 
 pc_decision *pc_srv_thread_decision(void)
 {
-    pthread_once(&decision_once, make_key);
-    pc_decision *d = pthread_getspecific(decision_key);
-    if (!d && (d = pc_decision_new()) && pthread_setspecific(decision_key, d) != 0) {
-        pc_decision_free(d);
-        d = NULL;
-    }
-    return d;
+    worker *w = this_worker();
+    return w ? w->decision : NULL;
+}
+
+pc_overlay *pc_srv_thread_overlay(void)
+{
+    worker *w = this_worker();
+    return w ? w->overlay : NULL;
+}
+
+/* A decision route runs with the thread's JSON arena, which its worker state frees at exit. */
+static void run_route(const route *r, pc_srv_exchange *x)
+{
+    bool arena = r->decides && this_worker();
+    if (arena)
+        pc_srv_jsonmem_begin();
+    r->handler(x);
+    if (arena)
+        pc_srv_jsonmem_end();
 }
 
 /* ---- the libmicrohttpd callbacks ------------------------------------- */
+
+/* n random bytes from the thread's supply (refilled from the RNG); false if it fails. */
+static bool random_bytes(unsigned char *out, size_t n)
+{
+    worker *w = this_worker();
+    if (!w)
+        return RAND_bytes(out, (int)n) == 1;
+    if (RANDOM_BATCH - w->random_used < n) {
+        if (RAND_bytes(w->random, RANDOM_BATCH) != 1)
+            return false;
+        w->random_used = 0;
+    }
+    memcpy(out, w->random + w->random_used, n);
+    w->random_used += n;   /* each byte serves one id only */
+    return true;
+}
 
 static void new_decision_id(char out[PC_SRV_DECISION_ID_HEX + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char raw[PC_SRV_DECISION_ID_HEX / 2];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (!random_bytes(raw, sizeof raw))
         memset(raw, 0, sizeof raw);   /* an all-zero id marks a failed RNG; the answer stands */
     for (size_t i = 0; i < sizeof raw; i++) {
         out[2 * i] = hex[raw[i] >> 4];
@@ -207,7 +281,6 @@ static pc_srv_exchange *exchange_new(pc_srv *s, struct MHD_Connection *conn, con
     x->method = method;
     x->url = url;
     x->started_ns = pc_srv_now_ns();
-    pc_buf_init(&x->body);
     pc_buf_init(&x->out);
     new_decision_id(x->decision_id);
     return x;
@@ -216,20 +289,55 @@ static pc_srv_exchange *exchange_new(pc_srv *s, struct MHD_Connection *conn, con
 static void exchange_free(pc_srv_exchange *x)
 {
     pc_srv_snapshot_unref(x->snap);
-    pc_buf_free(&x->body);
+    free(x->body);
     pc_buf_free(&x->out);
     free(x);
+}
+
+/* The Content-Length the client declared; 0 when it declared none (or nonsense). */
+static unsigned long long declared_length(pc_srv_exchange *x)
+{
+    const char *cl = pc_srv_header(x, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end = NULL;
+    unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+    return cl && end != cl ? n : 0;
+}
+
+/*
+** Room for need body bytes (need is within max_body_bytes): the declared
+** length at once when there is one, so a body arriving in many chunks is
+** copied once; doubling otherwise.
+*/
+static bool body_room(pc_srv_exchange *x, size_t need)
+{
+    if (need <= x->body_cap)
+        return true;
+    size_t max = x->srv->cfg->max_body_bytes, cap = x->body_cap ? x->body_cap * 2 : 4096;
+    unsigned long long declared = declared_length(x);
+    if (declared >= need && declared <= max)
+        cap = (size_t)declared;
+    cap = cap < need ? need : cap > max ? max : cap;
+    char *p = realloc(x->body, cap);
+    if (!p)
+        return false;
+    x->body = p;
+    x->body_cap = cap;
+    return true;
 }
 
 /* Copy a body chunk, remembering (not storing) anything past the bound. */
 static void take_chunk(pc_srv_exchange *x, const char *data, size_t n)
 {
-    if (x->body_too_big || x->body.len + n > x->srv->cfg->max_body_bytes) {
+    if (x->body_too_big || n > x->srv->cfg->max_body_bytes - x->body_len) {
         x->body_too_big = true;
         return;
     }
-    if (!pc_buf_append(&x->body, data, n))
+    if (!body_room(x, x->body_len + n)) {
         x->body_too_big = true;   /* no memory to hold it: refuse it like an oversized one */
+        return;
+    }
+    memcpy(x->body + x->body_len, data, n);
+    x->body_len += n;
 }
 
 static enum MHD_Result send_answer(pc_srv_exchange *x)
@@ -264,12 +372,7 @@ static enum MHD_Result send_answer(pc_srv_exchange *x)
 /* A declared body larger than the bound is refused before it is read. */
 static bool declared_too_big(pc_srv_exchange *x)
 {
-    const char *cl = pc_srv_header(x, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!cl)
-        return false;
-    char *end = NULL;
-    unsigned long long n = strtoull(cl, &end, 10);
-    return end != cl && n > x->srv->cfg->max_body_bytes;
+    return declared_length(x) > x->srv->cfg->max_body_bytes;
 }
 
 enum MHD_Result pc_srv_on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -4,9 +4,10 @@
 ** The rules are listed in authzen.h. Shape checks come first and name the
 ** offending field ("subject.id must be a non-empty string"), so a client can
 ** fix its request; nothing is decided until the whole input has passed them.
-** Properties travel as request-scoped entities (scope.c), so they are checked
-** against the schema like stored attributes and can never widen what another
-** request sees.
+** Properties travel as request-scoped entities, laid over the stored ones in
+** the thread's overlay (entity/overlay.c), so they are checked against the
+** schema like stored attributes and can never widen what another request
+** sees.
 */
 #include <ctype.h>
 #include <string.h>
@@ -103,100 +104,160 @@ static pc_srv_az_verdict check_input(const pc_srv_az_input *in, pc_srv_az_search
 
 /* ---- building the query ---------------------------------------------- */
 
-/* {"type": T, "id": I} with T mapped and I as given (NULs kept); "" for a searched part. */
-static json_t *uid_of(const pc_srv_mapping *m, json_t *e, pc_buf *scratch)
+/*
+** Map an AuthZEN type (NULL: the action type) into t, unless t holds its
+** mapping already; PC_OK, or an error when the result is no Cedar name.
+*/
+static pc_status map_type(const pc_srv_mapping *m, const char *authzen, pc_srv_az_type *t,
+                          pc_diag *d)
+{
+    const char *key = authzen ? authzen : "Action";
+    if (!t->authzen.data || strcmp(t->authzen.data, key) != 0) {
+        pc_buf_clear(&t->authzen);
+        bool mapped = pc_buf_puts(&t->authzen, key) &&
+                      (authzen ? pc_srv_az_cedar_type(m, authzen, &t->cedar)
+                               : pc_srv_az_action_type(m, &t->cedar));
+        if (!mapped || t->cedar.oom) {
+            pc_buf_clear(&t->authzen);   /* nothing cached from a failed mapping */
+            return pc_diag_set(d, PC_ERR_NOMEM, "out of memory building the Cedar request");
+        }
+        t->valid = pc_entity_type_ok((pc_str){t->cedar.data, t->cedar.len});
+    }
+    if (!t->valid)
+        return pc_diag_set(d, PC_ERR_REQUEST, "type \"%s\" maps to \"%s\", which is not a valid "
+                           "Cedar entity type name", key, t->cedar.data);
+    return PC_OK;
+}
+
+/* The mapped uid of a subject or resource into *u; id "" when it is searched. */
+static pc_status uid_of(const pc_srv_mapping *m, json_t *e, pc_srv_az_type *t, pc_uid *u,
+                        pc_diag *d)
 {
     json_t *id = json_object_get(e, "id");
-    if (!pc_srv_az_cedar_type(m, json_string_value(json_object_get(e, "type")), scratch))
-        return NULL;
-    return id ? json_pack("{s:s,s:O}", "type", scratch->data, "id", id)
-              : json_pack("{s:s,s:s}", "type", scratch->data, "id", "");
-}
-
-/* The entity's properties plus configured top-level fields; NULL when none. */
-static json_t *properties_of(const pc_srv_mapping *m, json_t *e)
-{
-    json_t *given = json_object_get(e, "properties");
-    json_t *props = given ? json_copy(given) : json_object();
-    for (uint32_t i = 0; props && i < m->n_top_level; i++) {
-        json_t *v = json_object_get(e, m->top_level[i]);
-        if (v && !json_object_get(props, m->top_level[i]))
-            json_object_set(props, m->top_level[i], v);
-    }
-    if (props && json_object_size(props) == 0) {
-        json_decref(props);
-        return NULL;
-    }
-    return props;
-}
-
-/* Lay an entity's properties over its stored attributes, in the scope. */
-static pc_status scope_entity(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
-                              pc_srv_scope *sc, json_t *e, json_t *uid, pc_diag *d)
-{
-    json_t *props = m->properties ? properties_of(m, e) : NULL;
-    if (!props)
-        return PC_OK;
-    pc_status st = pc_srv_scope_add_properties(sc, snap, uid, props, d);
-    json_decref(props);
+    pc_status st = map_type(m, json_string_value(json_object_get(e, "type")), t, d);
+    u->type = (pc_str){t->cedar.data, t->cedar.len};
+    u->id = id ? (pc_str){json_string_value(id), json_string_length(id)} : (pc_str){"", 0};
     return st;
 }
 
-/* The request context with the action's properties added under keys it lacks. */
-static json_t *context_of(const pc_srv_mapping *m, const pc_srv_az_input *in)
+/*
+** The entity's properties plus the configured top-level fields it carries:
+** its "properties" object as is when it has no such field, else a merged
+** copy. *out is NULL when there are none; false when out of memory.
+*/
+static bool properties_of(const pc_srv_mapping *m, json_t *e, json_t **out)
 {
-    json_t *ctx = in->context ? json_copy(in->context) : json_object();
+    json_t *given = json_object_get(e, "properties");
+    bool top = false;
+    for (uint32_t i = 0; i < m->n_top_level && !top; i++)
+        top = json_object_get(e, m->top_level[i]) != NULL;
+    *out = NULL;
+    if (!top) {
+        if (json_object_size(given) > 0)
+            *out = json_incref(given);
+        return true;
+    }
+    json_t *props = given ? json_copy(given) : json_object();
+    for (uint32_t i = 0; props && i < m->n_top_level; i++) {
+        json_t *v = json_object_get(e, m->top_level[i]);
+        if (v && !json_object_get(props, m->top_level[i]) &&
+            json_object_set(props, m->top_level[i], v) != 0) {
+            json_decref(props);
+            props = NULL;
+        }
+    }
+    *out = props;
+    return props != NULL;
+}
+
+/*
+** Lay the subject's and resource's properties over their stored attributes
+** in the overlay (not for a searched part: its properties do not apply to
+** the candidates). q->store stays NULL when there are none.
+*/
+static pc_status overlay_properties(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
+                                    const pc_srv_az_input *in, pc_srv_az_search search,
+                                    pc_overlay *o, pc_srv_az_query *q, pc_diag *d)
+{
+    json_t *sp = NULL, *rp = NULL;
+    bool read = !m->properties ||
+                ((search == PC_SRV_AZ_SUBJECT || properties_of(m, in->subject, &sp)) &&
+                 (search == PC_SRV_AZ_RESOURCE || properties_of(m, in->resource, &rp)));
+    if (!read) {
+        pc_diag_set(d, PC_ERR_NOMEM, "out of memory reading properties");
+    } else if ((sp || rp) && !o) {
+        pc_diag_set(d, PC_ERR_NOMEM, "out of memory: no request-entity state for this thread");
+    } else if (sp || rp) {
+        pc_overlay_reset(o, pc_engine_entities(snap->engine), pc_engine_schema(snap->engine),
+                         NULL);
+        if ((!sp || pc_overlay_set_attrs(o, &q->principal, sp, d) == PC_OK) &&
+            (!rp || pc_overlay_set_attrs(o, &q->resource, rp, d) == PC_OK) &&
+            pc_overlay_finish(o, d) == PC_OK)
+            q->store = pc_overlay_store(o);
+    }
+    json_decref(sp);
+    json_decref(rp);
+    return d->status;
+}
+
+/*
+** The request context with the action's properties added under keys it
+** lacks: a new reference to the request's own context when there are none
+** (NULL for {}), else a merged copy. False when out of memory.
+*/
+static bool context_of(const pc_srv_mapping *m, const pc_srv_az_input *in, json_t **out)
+{
     json_t *props = m->action_properties ? json_object_get(in->action, "properties") : NULL;
+    *out = NULL;
+    if (json_object_size(props) == 0) {
+        *out = json_incref(in->context);
+        return true;
+    }
+    json_t *ctx = in->context ? json_copy(in->context) : json_object();
     const char *key;
     json_t *v;
-    json_object_foreach(props, key, v)
-        if (ctx && !json_object_get(ctx, key))
-            json_object_set(ctx, key, v);
-    return ctx;
+    json_object_foreach(props, key, v) {
+        if (ctx && !json_object_get(ctx, key) && json_object_set(ctx, key, v) != 0) {
+            json_decref(ctx);
+            ctx = NULL;
+        }
+    }
+    *out = ctx;
+    return ctx != NULL;
 }
 
 /* Uids, context and request-scoped entities; PC_OK or an error in d. */
 static pc_status build_query(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
                              const pc_srv_az_input *in, pc_srv_az_search search,
-                             pc_srv_az_query *q, pc_diag *d)
+                             pc_overlay *o, pc_srv_az_query *q, pc_diag *d)
 {
-    pc_buf scratch;
-    pc_buf_init(&scratch);
     json_t *name = json_object_get(in->action, "name");
-    q->principal = uid_of(m, in->subject, &scratch);
-    q->resource = uid_of(m, in->resource, &scratch);
-    if (pc_srv_az_action_type(m, &scratch))
-        q->action = search == PC_SRV_AZ_ACTION
-                        ? json_pack("{s:s,s:s}", "type", scratch.data, "id", "")
-                        : json_pack("{s:s,s:O}", "type", scratch.data, "id", name);
-    q->context = context_of(m, in);
-    pc_buf_free(&scratch);
-    if (!q->principal || !q->resource || !q->action || !q->context)
+    if (uid_of(m, in->subject, &q->types[0], &q->principal, d) != PC_OK ||
+        uid_of(m, in->resource, &q->types[2], &q->resource, d) != PC_OK ||
+        map_type(m, NULL, &q->types[1], d) != PC_OK)
+        return d->status;
+    if (!context_of(m, in, &q->context))
         return pc_diag_set(d, PC_ERR_NOMEM, "out of memory building the Cedar request");
-    /* the searched part is a placeholder: its properties do not apply to the candidates */
-    pc_srv_scope sc;
-    pc_srv_scope_init(&sc);
-    bool scoped = (search == PC_SRV_AZ_SUBJECT ||
-                   scope_entity(m, snap, &sc, in->subject, q->principal, d) == PC_OK) &&
-                  (search == PC_SRV_AZ_RESOURCE ||
-                   scope_entity(m, snap, &sc, in->resource, q->resource, d) == PC_OK);
-    if (scoped && sc.n > 0)
-        pc_srv_scope_build(&sc, snap, &q->store, d);
-    pc_srv_scope_free(&sc);
-    return d->status;
+    q->action.type = (pc_str){q->types[1].cedar.data, q->types[1].cedar.len};
+    q->action.id = search == PC_SRV_AZ_ACTION
+                       ? (pc_str){"", 0}
+                       : (pc_str){json_string_value(name), json_string_length(name)};
+    return overlay_properties(m, snap, in, search, o, q, d);
 }
 
 pc_srv_az_verdict pc_srv_az_prepare(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
                                     const pc_srv_az_input *in, pc_srv_az_search search,
-                                    pc_srv_az_query *q, pc_buf *why)
+                                    pc_overlay *overlay, pc_srv_az_query *q, pc_buf *why)
 {
-    memset(q, 0, sizeof *q);
+    json_decref(q->context);   /* what the last use of the query left */
+    q->context = NULL;
+    q->store = NULL;
     pc_srv_az_verdict v = check_input(in, search, why);
     if (v != PC_SRV_AZ_ALLOW)
         return v;
     pc_diag d;
     pc_diag_init(&d);
-    if (build_query(m, snap, in, search, q, &d) != PC_OK) {
+    if (build_query(m, snap, in, search, overlay, q, &d) != PC_OK) {
         pc_buf_puts(why, d.msg ? d.msg : "out of memory");
         v = PC_SRV_AZ_FAILED;
     }
@@ -213,8 +274,8 @@ pc_srv_az_verdict pc_srv_az_decide(const pc_srv_snapshot *snap, const pc_srv_map
     }
     pc_diag d;
     pc_diag_init(&d);
-    pc_status st = pc_authorize_json_in(snap->engine, q->store, q->principal, q->action,
-                                        q->resource, q->context, m->validate, dec, &d);
+    pc_status st = pc_authorize_uids_in(snap->engine, q->store, &q->principal, &q->action,
+                                        &q->resource, q->context, m->validate, dec, &d);
     pc_srv_az_verdict v = PC_SRV_AZ_FAILED;
     if (st == PC_OK)
         v = pc_decision_allowed(dec) ? PC_SRV_AZ_ALLOW : PC_SRV_AZ_DENY;
@@ -224,13 +285,22 @@ pc_srv_az_verdict pc_srv_az_decide(const pc_srv_snapshot *snap, const pc_srv_map
     return v;
 }
 
+void pc_srv_az_query_init(pc_srv_az_query *q)
+{
+    memset(q, 0, sizeof *q);
+    for (int i = 0; i < 3; i++) {
+        pc_buf_init(&q->types[i].authzen);
+        pc_buf_init(&q->types[i].cedar);
+    }
+}
+
 void pc_srv_az_query_free(pc_srv_az_query *q)
 {
-    json_decref(q->principal);
-    json_decref(q->action);
-    json_decref(q->resource);
     json_decref(q->context);
-    pc_entities_free(q->store);
+    for (int i = 0; i < 3; i++) {
+        pc_buf_free(&q->types[i].authzen);
+        pc_buf_free(&q->types[i].cedar);
+    }
     memset(q, 0, sizeof *q);
 }
 

@@ -5,7 +5,8 @@
 ** A request names Cedar uids directly ({"type", "id"} or the string form
 ** User::"alice"), a context object, and optionally `entities`: request-scoped
 ** entities in the Cedar entities format that replace stored ones with the
-** same uid for this request (scope.c). `validate` (default true) checks the
+** same uid for this request (laid over the store in the thread's overlay,
+** entity/overlay.c). `validate` (default true) checks the
 ** request against the schema. The answer gives the decision, the determining
 ** policies, the policies that errored, the policy-set version and the
 ** decision id. A request that cannot be evaluated is a deny with `error`;
@@ -15,7 +16,6 @@
 
 #include <microhttpd.h>
 
-#include "scope.h"
 #include "srv.h"
 
 typedef enum verdict { NATIVE_OK, NATIVE_INVALID, NATIVE_FAILED } verdict;
@@ -50,20 +50,29 @@ static verdict check(json_t *req, pc_buf *why)
     return bad ? NATIVE_INVALID : NATIVE_OK;
 }
 
-/* The request's own entities as a store, or NULL (*store stays NULL) when it has none. */
-static pc_status scoped_store(const pc_srv_snapshot *snap, json_t *ents, pc_entities **store,
-                              pc_diag *d)
+/*
+** The store with the request's own entities laid over the snapshot's, or
+** NULL (*store stays NULL) when it brings none. It reads through the
+** thread's overlay, so it lasts until that is next reset.
+*/
+static pc_status scoped_store(const pc_srv_snapshot *snap, json_t *ents,
+                              const pc_entities **store, pc_diag *d)
 {
-    if (json_array_size(ents) == 0)
+    size_t n = json_array_size(ents);
+    pc_overlay *o = n ? pc_srv_thread_overlay() : NULL;
+    if (n == 0)
         return PC_OK;
-    pc_srv_scope sc;
-    pc_srv_scope_init(&sc);
-    for (size_t i = 0; i < json_array_size(ents); i++)
-        if (pc_srv_scope_add(&sc, json_array_get(ents, i), d) != PC_OK)
-            break;
-    if (d->status == PC_OK)
-        pc_srv_scope_build(&sc, snap, store, d);
-    pc_srv_scope_free(&sc);
+    if (n > PC_SRV_MAX_REQUEST_ENTITIES)
+        return pc_diag_set(d, PC_ERR_LIMIT, "a request may bring at most %d entities",
+                           PC_SRV_MAX_REQUEST_ENTITIES);
+    if (!o)
+        return pc_diag_set(d, PC_ERR_NOMEM, "out of memory: no request-entity state for this thread");
+    pc_overlay_reset(o, pc_engine_entities(snap->engine), pc_engine_schema(snap->engine), NULL);
+    for (size_t i = 0; i < n; i++)
+        if (pc_overlay_add(o, json_array_get(ents, i), d) != PC_OK)
+            return d->status;
+    if (pc_overlay_finish(o, d) == PC_OK)
+        *store = pc_overlay_store(o);
     return d->status;
 }
 
@@ -71,7 +80,7 @@ static pc_status scoped_store(const pc_srv_snapshot *snap, json_t *ents, pc_enti
 static verdict decide(pc_srv_exchange *x, json_t *req, pc_decision *dec, pc_buf *why)
 {
     pc_srv_snapshot *snap = pc_srv_snapshot_get(x);
-    pc_entities *store = NULL;
+    const pc_entities *store = NULL;
     pc_diag d;
     pc_diag_init(&d);
     json_t *validate = json_object_get(req, "validate");
@@ -81,7 +90,6 @@ static verdict decide(pc_srv_exchange *x, json_t *req, pc_decision *dec, pc_buf 
         pc_authorize_json_in(snap->engine, store, json_object_get(req, "principal"),
                              json_object_get(req, "action"), json_object_get(req, "resource"),
                              json_object_get(req, "context"), !json_is_false(validate), dec, &d);
-    pc_entities_free(store);
     verdict v = d.status == PC_OK ? NATIVE_OK : NATIVE_FAILED;
     if (v != NATIVE_OK)
         pc_buf_puts(why, d.msg ? d.msg : pc_status_name(d.status));

@@ -85,11 +85,11 @@ static pc_str *candidates(const pc_srv_snapshot *snap, const char *type, size_t 
 }
 
 /* The query's uid for the searched part. */
-static json_t *searched_uid(pc_srv_az_query *q, pc_srv_az_search kind)
+static pc_uid *searched_uid(pc_srv_az_query *q, pc_srv_az_search kind)
 {
-    return kind == PC_SRV_AZ_SUBJECT ? q->principal
-           : kind == PC_SRV_AZ_RESOURCE ? q->resource
-                                        : q->action;
+    return kind == PC_SRV_AZ_SUBJECT ? &q->principal
+           : kind == PC_SRV_AZ_RESOURCE ? &q->resource
+                                        : &q->action;
 }
 
 /* Append one result: {"type": T, "id": I} or, for actions, {"name": I}. */
@@ -113,13 +113,13 @@ static void run(pc_srv_exchange *x, pc_srv_az_search kind, pc_srv_az_query *q, c
     pc_srv_snapshot *snap = pc_srv_snapshot_get(x);
     const pc_srv_mapping *m = &x->srv->cfg->map;
     pc_decision *dec = pc_srv_thread_decision();
-    json_t *uid = searched_uid(q, kind);
+    pc_uid *uid = searched_uid(q, kind);
     pc_buf why;
     pc_buf_init(&why);
     size_t allowed = 0, shown = 0;
     pc_buf_puts(&x->out, "{\"results\":[");
     for (size_t i = 0; i < n; i++) {
-        json_object_set_new(uid, "id", json_stringn(ids[i].ptr, ids[i].len));
+        uid->id = ids[i];   /* the snapshot's string, alive as long as the exchange */
         pc_buf_clear(&why);
         pc_srv_az_verdict v = pc_srv_az_decide(snap, m, q, dec, &why);
         pc_srv_az_count(x, v);
@@ -170,6 +170,7 @@ static void search(pc_srv_exchange *x, pc_srv_az_search kind)
     pc_srv_az_input in = {json_object_get(root, "subject"), json_object_get(root, "action"),
                           json_object_get(root, "resource"), json_object_get(root, "context")};
     pc_srv_az_query q;
+    pc_srv_az_query_init(&q);
     pc_buf why, cedar;
     pc_buf_init(&why);
     pc_buf_init(&cedar);
@@ -177,7 +178,8 @@ static void search(pc_srv_exchange *x, pc_srv_az_search kind)
     size_t n = 0;
     pc_str *ids = NULL;
     pc_srv_snapshot *snap = pc_srv_snapshot_get(x);
-    pc_srv_az_verdict v = pc_srv_az_prepare(&x->srv->cfg->map, snap, &in, kind, &q, &why);
+    pc_srv_az_verdict v = pc_srv_az_prepare(&x->srv->cfg->map, snap, &in, kind,
+                                            pc_srv_thread_overlay(), &q, &why);
     if (v == PC_SRV_AZ_INVALID)
         pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "%s", why.data ? why.data : "invalid request");
     else if (!searched_types(&x->srv->cfg->map, &in, kind, &type, &cedar) ||

@@ -10,7 +10,11 @@
 ** inodes) of the policy files with the one taken before the last load.
 ** SIGHUP or a change rebuilds the set here, off the request path; a build
 ** that fails leaves the serving set in place and is logged and recorded for
-** /readyz and /metrics.
+** /readyz and /metrics. SIGHUP also re-reads the admin token file.
+**
+** An optional third listener speaks TLS (libmicrohttpd over GnuTLS) with a
+** certificate and key read once at start; the Unix socket stays plain, as
+** only local processes can reach it.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -29,11 +33,15 @@
 #include <openssl/evp.h>
 
 #include "http.h"
+#include "jsonmem.h"
 #include "server.h"
 
 #define LISTEN_BACKLOG 1024
 #define CONNECTION_TIMEOUT_S 60
 #define MAX_TOKEN_BYTES 4096
+#define MAX_PEM_BYTES (1u << 20)   /* a certificate chain or key file */
+/* TLS 1.2 and 1.3 only, GnuTLS's default ciphers for them. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* ---- logging --------------------------------------------------------- */
 
@@ -145,29 +153,67 @@ static void reload(pc_srv *s, const char *trigger)
 
 /* ---- the admin token ------------------------------------------------- */
 
+static bool digest(const char *text, size_t len, unsigned char out[PC_SRV_TOKEN_HASH])
+{
+    unsigned int n = 0;
+    return EVP_Digest(text, len, out, &n, EVP_sha256(), NULL) && n == PC_SRV_TOKEN_HASH;
+}
+
+/*
+** (Re)read the token file and make its digest the admin credential. A file
+** that cannot be read, or is empty, leaves no credential at all (the admin
+** API answers 401): after a rotation gone wrong the old token must not go on
+** working. Without a configured file there is nothing to do.
+*/
 static pc_status load_token(pc_srv *s, pc_diag *d)
 {
     const char *path = s->cfg->admin_token_file;
     char *text = NULL;
     size_t len = 0;
+    unsigned char hash[PC_SRV_TOKEN_HASH];
     if (!path)
         return PC_OK;
     if (pc_read_file(path, MAX_TOKEN_BYTES, &text, &len, d) != PC_OK) {
         pc_diag_prefix(d, "admin_token_file");
-        return d->status;
+    } else {
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+            len--;
+        if (len == 0)
+            pc_diag_set(d, PC_ERR_INVALID, "admin_token_file %s is empty", path);
+        else if (!digest(text, len, hash))
+            pc_diag_set(d, PC_ERR_NOMEM, "cannot hash the admin token");
+        OPENSSL_cleanse(text, len);
+        free(text);
     }
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-        len--;
-    unsigned int n = 0;
-    if (len == 0)
-        pc_diag_set(d, PC_ERR_INVALID, "admin_token_file %s is empty", path);
-    else if (!EVP_Digest(text, len, s->admin_hash, &n, EVP_sha256(), NULL) ||
-             n != PC_SRV_TOKEN_HASH)
-        pc_diag_set(d, PC_ERR_NOMEM, "cannot hash the admin token");
+    pthread_mutex_lock(&s->token_lock);
     s->admin_enabled = d->status == PC_OK;
-    OPENSSL_cleanse(text, len);
-    free(text);
+    memcpy(s->admin_hash, hash, s->admin_enabled ? sizeof hash : 0);
+    pthread_mutex_unlock(&s->token_lock);
+    OPENSSL_cleanse(hash, sizeof hash);
     return d->status;
+}
+
+bool pc_srv_admin_token_ok(pc_srv *s, const char *presented, size_t len, bool *enabled)
+{
+    unsigned char got[PC_SRV_TOKEN_HASH];
+    bool hashed = digest(presented, len, got), ok;
+    pthread_mutex_lock(&s->token_lock);
+    *enabled = s->admin_enabled;
+    ok = hashed && s->admin_enabled && CRYPTO_memcmp(got, s->admin_hash, sizeof got) == 0;
+    pthread_mutex_unlock(&s->token_lock);
+    return ok;
+}
+
+static void reload_token(pc_srv *s)
+{
+    pc_diag d;
+    pc_diag_init(&d);
+    if (s->cfg->admin_token_file && load_token(s, &d) == PC_OK)
+        say("SIGHUP: admin token re-read from %s", s->cfg->admin_token_file);
+    else if (s->cfg->admin_token_file)
+        say("SIGHUP: admin API closed until the token file can be read: %s",
+            d.msg ? d.msg : "out of memory");
+    pc_diag_clear(&d);
 }
 
 /* ---- listeners ------------------------------------------------------- */
@@ -260,42 +306,88 @@ static pc_status listen_unix(const char *path, int *out, pc_diag *d)
     return PC_OK;
 }
 
-static struct MHD_Daemon *start_daemon(pc_srv *s, int fd)
+/* A daemon on fd, speaking TLS (with the loaded certificate and key) when tls. */
+static struct MHD_Daemon *start_daemon(pc_srv *s, int fd, bool tls)
 {
-    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                         (tls ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls_options[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (!tls)
+        tls_options[0].option = MHD_OPTION_END;
     return MHD_start_daemon(flags, 0, NULL, NULL, pc_srv_on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,   /* first: see its docs */
                             MHD_OPTION_LISTEN_SOCKET, fd,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg->threads,
                             MHD_OPTION_NOTIFY_COMPLETED, pc_srv_on_completed, s,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
-                            MHD_OPTION_END);
+                            MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
 }
 
 /* Open a listener and its daemon in slot i. */
-static pc_status serve_on(pc_srv *s, int i, int fd, const char *what, pc_diag *d)
+static pc_status serve_on(pc_srv *s, pc_srv_listener i, int fd, const char *what, pc_diag *d)
 {
     s->fds[i] = fd;
-    if (!(s->daemons[i] = start_daemon(s, fd)))
-        return pc_diag_set(d, PC_ERR_IO, "%s: libmicrohttpd could not start", what);
+    if (!(s->daemons[i] = start_daemon(s, fd, i == PC_SRV_TLS)))
+        return pc_diag_set(d, PC_ERR_IO, "%s: libmicrohttpd could not start%s", what,
+                           i == PC_SRV_TLS ? " (is the certificate or key malformed, or do "
+                                             "they not match?)" : "");
     s->fds[i] = -1;   /* the daemon owns and closes it now */
     return PC_OK;
 }
 
+/* The TLS certificate and key, read once: the daemon keeps using them. */
+static pc_status load_tls(pc_srv *s, pc_diag *d)
+{
+    const pc_srv_config *cfg = s->cfg;
+    size_t len = 0;
+    if (!cfg->tls_listen)
+        return PC_OK;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return pc_diag_set(d, PC_ERR_INVALID, "tls_listen: this libmicrohttpd was built "
+                           "without TLS support");
+    if (pc_read_file(cfg->tls_cert, MAX_PEM_BYTES, &s->tls_cert, &len, d) != PC_OK ||
+        pc_read_file(cfg->tls_key, MAX_PEM_BYTES, &s->tls_key, &s->tls_key_len, d) != PC_OK)
+        pc_diag_prefix(d, "tls");
+    return d->status;
+}
+
+/* Log one TCP listener's address with the port it got ("host:0" picks one). */
+static void announce(const char *scheme, const char *addr, int port)
+{
+    say("listening on %s://%.*s:%d", scheme, (int)(strrchr(addr, ':') - addr), addr, port);
+}
+
+/*
+** Start every listener, then announce them: a client that waits for a
+** "listening on" line may use any address the moment it sees one.
+*/
 static pc_status open_listeners(pc_srv *s, pc_diag *d)
 {
     const pc_srv_config *cfg = s->cfg;
-    int fd = -1, port = 0;
-    if (cfg->listen && listen_tcp(cfg->listen, &fd, &port, d) == PC_OK &&
-        serve_on(s, 0, fd, cfg->listen, d) == PC_OK)
-        say("listening on http://%.*s:%d", (int)(strrchr(cfg->listen, ':') - cfg->listen),
-              cfg->listen, port);
+    int fd = -1, port = 0, tls_port = 0;
+    if (cfg->listen && listen_tcp(cfg->listen, &fd, &port, d) == PC_OK)
+        serve_on(s, PC_SRV_TCP, fd, cfg->listen, d);
+    if (d->status == PC_OK && cfg->tls_listen &&
+        listen_tcp(cfg->tls_listen, &fd, &tls_port, d) == PC_OK)
+        serve_on(s, PC_SRV_TLS, fd, cfg->tls_listen, d);
     if (d->status == PC_OK && cfg->unix_path && listen_unix(cfg->unix_path, &fd, d) == PC_OK) {
         s->unix_bound = strdup(cfg->unix_path);
-        if (serve_on(s, 1, fd, cfg->unix_path, d) == PC_OK)
-            say("listening on unix:%s", cfg->unix_path);
+        serve_on(s, PC_SRV_UNIX, fd, cfg->unix_path, d);
     }
-    return d->status;
+    if (d->status != PC_OK)
+        return d->status;
+    if (s->daemons[PC_SRV_UNIX])
+        say("listening on unix:%s", cfg->unix_path);
+    if (s->daemons[PC_SRV_TLS])
+        announce("https", cfg->tls_listen, tls_port);
+    if (s->daemons[PC_SRV_TCP])
+        announce("http", cfg->listen, port);
+    return PC_OK;
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -315,17 +407,21 @@ pc_status pc_srv_start(const pc_srv_config *cfg, pc_srv **out, pc_diag *d)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     json_object_seed(0);   /* seed jansson's hashing now, before any worker thread can race to */
+    pc_srv_jsonmem_install();
     *out = NULL;
     pc_srv *s = calloc(1, sizeof *s);
     if (!s)
         return pc_diag_set(d, PC_ERR_NOMEM, "out of memory starting the server");
     s->cfg = cfg;
-    s->fds[0] = s->fds[1] = -1;
+    for (int i = 0; i < PC_SRV_LISTENERS; i++)
+        s->fds[i] = -1;
     pc_srv_slot_init(&s->slot, NULL);
     pc_srv_metrics_init(&s->metrics);
     pthread_mutex_init(&s->reload_lock, NULL);
     pthread_mutex_init(&s->state_lock, NULL);
-    if (load_token(s, d) != PC_OK || load_from_disk(s, "startup", d) != PC_OK ||
+    pthread_mutex_init(&s->token_lock, NULL);
+    if (load_token(s, d) != PC_OK || load_tls(s, d) != PC_OK ||
+        load_from_disk(s, "startup", d) != PC_OK ||
         open_listeners(s, d) != PC_OK) {
         pc_srv_stop(s);
         return d->status;
@@ -346,10 +442,12 @@ void pc_srv_run(pc_srv *s)
             say("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
             return;
         }
-        if (sig == SIGHUP)
+        if (sig == SIGHUP) {
             reload(s, "SIGHUP");
-        else if (sig < 0 && errno == EAGAIN && fingerprint(s->cfg) != s->fingerprint)
+            reload_token(s);
+        } else if (sig < 0 && errno == EAGAIN && fingerprint(s->cfg) != s->fingerprint) {
             reload(s, "file change");
+        }
     }
 }
 
@@ -357,7 +455,7 @@ void pc_srv_stop(pc_srv *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < PC_SRV_LISTENERS; i++) {
         if (s->daemons[i])
             MHD_stop_daemon(s->daemons[i]);
         if (s->fds[i] >= 0)
@@ -369,6 +467,11 @@ void pc_srv_stop(pc_srv *s)
     pc_srv_slot_destroy(&s->slot);
     pthread_mutex_destroy(&s->reload_lock);
     pthread_mutex_destroy(&s->state_lock);
+    pthread_mutex_destroy(&s->token_lock);
+    if (s->tls_key)
+        OPENSSL_cleanse(s->tls_key, s->tls_key_len);
+    free(s->tls_key);
+    free(s->tls_cert);
     free(s->last.error);
     OPENSSL_cleanse(s->admin_hash, sizeof s->admin_hash);
     free(s);

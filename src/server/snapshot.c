@@ -7,10 +7,8 @@
 ** every source, each framed by its kind, name and length so that moving text
 ** between files changes the version too.
 **
-** The stored-entity index keeps each entity's JSON text (compact) sorted by
-** (type, id). Request-scoped stores are built from these texts rather than
-** from shared jansson objects, because jansson reference counts are not ours
-** to touch from many threads.
+** Request-scoped entities never touch a snapshot: they are laid over its
+** entity store per request (entity/overlay.c), which the snapshot only reads.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -190,111 +188,6 @@ static pc_status build_engine(const pc_srv_sources *src, pc_engine **out, pc_dia
     return PC_OK;
 }
 
-/* ---- stored-entity index --------------------------------------------- */
-
-static pc_str json_str(json_t *j)
-{
-    pc_str s = {json_string_value(j), json_string_length(j)};
-    return s;
-}
-
-bool pc_srv_uid_of(json_t *j, pc_srv_uid *out)
-{
-    json_t *inner = json_object_get(j, "__entity");
-    if (inner)
-        j = inner;
-    out->type = json_str(json_object_get(j, "type"));
-    out->id = json_str(json_object_get(j, "id"));
-    return out->type.ptr && out->id.ptr;
-}
-
-static pc_str dup_str(pc_str s)
-{
-    char *p = malloc(s.len + 1);
-    if (p) {
-        memcpy(p, s.ptr, s.len);
-        p[s.len] = '\0';
-    }
-    pc_str out = {p, s.len};
-    return out;
-}
-
-bool pc_srv_uid_copy(pc_srv_uid *dst, const pc_srv_uid *src)
-{
-    dst->type = dup_str(src->type);
-    dst->id = dup_str(src->id);
-    return dst->type.ptr && dst->id.ptr;
-}
-
-void pc_srv_uid_free(pc_srv_uid *u)
-{
-    free((char *)u->type.ptr);
-    free((char *)u->id.ptr);
-    u->type = u->id = PC_STR_NULL;
-}
-
-int pc_srv_uid_cmp(const pc_srv_uid *a, const pc_srv_uid *b)
-{
-    int c = pc_str_cmp(a->type, b->type);
-    return c ? c : pc_str_cmp(a->id, b->id);
-}
-
-static int stored_order(const void *a, const void *b)
-{
-    const pc_srv_stored *x = a, *y = b;
-    return pc_srv_uid_cmp(&x->uid, &y->uid);
-}
-
-/* Index one entity of the Cedar entities format: {"uid": ..., "attrs": ..., "parents": ...}. */
-static pc_status index_one(json_t *ent, pc_srv_stored *s, pc_diag *d)
-{
-    pc_srv_uid uid;
-    if (!pc_srv_uid_of(json_object_get(ent, "uid"), &uid))
-        return pc_diag_set(d, PC_ERR_ENTITY, "entities: an entity has no uid {type, id}");
-    bool copied = pc_srv_uid_copy(&s->uid, &uid);
-    s->json = json_dumps(ent, JSON_COMPACT);
-    if (!copied || !s->json)
-        return pc_diag_set(d, PC_ERR_NOMEM, "out of memory indexing entities");
-    s->len = strlen(s->json);
-    return PC_OK;
-}
-
-static pc_status index_entities(pc_srv_snapshot *snap, pc_diag *d)
-{
-    const pc_srv_text *t = &snap->src.entities;
-    if (!t->text)
-        return PC_OK;
-    json_t *root = pc_json_parse(t->text, t->len, t->name, d);
-    if (!root)
-        return d->status;
-    size_t n = json_array_size(root);
-    snap->stored = calloc(n ? n : 1, sizeof *snap->stored);
-    if (!snap->stored)
-        pc_diag_set(d, PC_ERR_NOMEM, "out of memory indexing entities");
-    for (size_t i = 0; d->status == PC_OK && i < n; i++)
-        if (index_one(json_array_get(root, i), &snap->stored[snap->n_stored++], d) != PC_OK)
-            break;
-    json_decref(root);
-    qsort(snap->stored, snap->n_stored, sizeof *snap->stored, stored_order);
-    return d->status;
-}
-
-const pc_srv_stored *pc_srv_snapshot_find(const pc_srv_snapshot *s, const pc_srv_uid *uid)
-{
-    size_t lo = 0, hi = s->n_stored;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = pc_srv_uid_cmp(uid, &s->stored[mid].uid);
-        if (c == 0)
-            return &s->stored[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}
-
 /* ---- lifetime -------------------------------------------------------- */
 
 static void snapshot_free(pc_srv_snapshot *s)
@@ -303,11 +196,6 @@ static void snapshot_free(pc_srv_snapshot *s)
         return;
     pc_engine_free(s->engine);
     pc_srv_sources_free(&s->src);
-    for (uint32_t i = 0; i < s->n_stored; i++) {
-        pc_srv_uid_free(&s->stored[i].uid);
-        free(s->stored[i].json);
-    }
-    free(s->stored);
     free(s);
 }
 
@@ -323,7 +211,7 @@ pc_status pc_srv_snapshot_build(pc_srv_sources *src, pc_srv_snapshot **out, pc_d
     memset(src, 0, sizeof *src);
     atomic_init(&s->refs, 1);
     s->loaded_at = (int64_t)time(NULL);
-    if (build_engine(&s->src, &s->engine, d) != PC_OK || index_entities(s, d) != PC_OK ||
+    if (build_engine(&s->src, &s->engine, d) != PC_OK ||
         compute_version(&s->src, s->version, d) != PC_OK) {
         snapshot_free(s);
         return d->status;

@@ -3,8 +3,7 @@
 ** holds the current one.
 **
 ** A snapshot is everything one decision needs: a frozen engine, the source
-** texts it was built from (for the admin API), their SHA-256 version, and an
-** index of the stored entities' JSON (to build request-scoped stores). It is
+** texts it was built from (for the admin API) and their SHA-256 version. It is
 ** never modified after it is built, so any number of threads read it without
 ** locks. Readers take a reference for the length of one HTTP request; the
 ** last release frees it. A reload builds a whole new snapshot off the request
@@ -38,37 +37,12 @@ typedef struct pc_srv_sources {
     pc_srv_text entities;          /* text NULL: no entities */
 } pc_srv_sources;
 
-/*
-** An entity uid as JSON spells it. Ids (and, in principle, types) may hold
-** NUL bytes, so both keep their lengths; compare with pc_srv_uid_cmp.
-*/
-typedef struct pc_srv_uid {
-    pc_str type;
-    pc_str id;
-} pc_srv_uid;
-
-/* The uid in j ({"type", "id"} or {"__entity": {...}}), pointing into j; false if none. */
-bool pc_srv_uid_of(json_t *j, pc_srv_uid *out);
-/* Heap copies of both strings (NUL-terminated as well); false when out of memory. */
-bool pc_srv_uid_copy(pc_srv_uid *dst, const pc_srv_uid *src);
-void pc_srv_uid_free(pc_srv_uid *u);
-int pc_srv_uid_cmp(const pc_srv_uid *a, const pc_srv_uid *b);
-
-/* One stored entity's JSON, compact, found by its uid. */
-typedef struct pc_srv_stored {
-    pc_srv_uid uid;              /* owned copies */
-    char *json;
-    size_t len;
-} pc_srv_stored;
-
 typedef struct pc_srv_snapshot {
     atomic_uint refs;
     pc_engine *engine;
     pc_srv_sources src;
     char version[PC_SRV_VERSION_HEX + 1];
     int64_t loaded_at;             /* Unix seconds */
-    pc_srv_stored *stored;         /* sorted by pc_srv_uid_cmp */
-    uint32_t n_stored;
 } pc_srv_snapshot;
 
 /* Is this directory entry a policy file (*.cedar, not hidden)? */
@@ -82,8 +56,6 @@ void pc_srv_sources_free(pc_srv_sources *s);
 pc_status pc_srv_snapshot_build(pc_srv_sources *src, pc_srv_snapshot **out, pc_diag *d);
 pc_srv_snapshot *pc_srv_snapshot_ref(pc_srv_snapshot *s);
 void pc_srv_snapshot_unref(pc_srv_snapshot *s);
-/* The stored JSON of the entity with this uid, or NULL. */
-const pc_srv_stored *pc_srv_snapshot_find(const pc_srv_snapshot *s, const pc_srv_uid *uid);
 
 /*
 ** The slot holding the current snapshot. Acquiring is a pointer read and a

@@ -39,7 +39,7 @@ const ROWS = [
     { name: 'unknown action is a deny', body: with_({ action: { name: 'launch' } }), status: 200, decision: false },
     { name: 'nesting 200 deep', body: `{"subject": ${nest(200)}}`, status: 400, error: 'nested deeper' },
     { name: 'nesting 100 deep is only a wrong type', body: `{"subject": ${nest(100)}}`, status: 400, error: 'subject must be an object' },
-    { name: 'oversized body (Content-Length)', body: JSON.stringify(with_({ context: { pad: 'x'.repeat(2 << 20) } })), status: 400, error: 'exceeds' },
+    { name: 'oversized body (Content-Length), refused before it is sent', body: JSON.stringify(with_({ context: { pad: 'x'.repeat(2 << 20) } })), expectContinue: true, status: 400, error: 'exceeds' },
     { name: 'oversized body (chunked)', body: JSON.stringify(with_({ context: { pad: 'x'.repeat(2 << 20) } })), chunked: true, status: 400, error: 'exceeds' },
     { name: 'evaluations is an object', path: '/access/v1/evaluations', body: with_({ evaluations: {} }), status: 400, error: 'evaluations must be an array' },
     { name: 'unknown evaluations_semantic', path: '/access/v1/evaluations', body: with_({ evaluations: [{}], options: { evaluations_semantic: 'all' } }), status: 400, error: 'evaluations_semantic' },
@@ -86,7 +86,8 @@ async function send(daemon, row) {
     if (row.chunked) {   /* no Content-Length: the bound must hold while reading */
         return daemon.request({ path: row.path || EVAL, body: row.body, headers: Object.assign(headers, { 'Transfer-Encoding': 'chunked' }), chunked: true });
     }
-    return daemon.request({ method: row.method, path: row.path || EVAL, body: row.body, headers });
+    return daemon.request({ method: row.method, path: row.path || EVAL, body: row.body, headers,
+        expectContinue: row.expectContinue });
 }
 
 async function run(ctx) {

@@ -12,6 +12,7 @@
 
 const { spawn } = require('child_process');
 const http = require('http');
+const https = require('https');
 
 const START_TIMEOUT_MS = 10000;
 const STOP_GRACE_MS = 5000;
@@ -82,7 +83,11 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
 /*
  * One HTTP exchange. opts: { method, path, headers, body (object: JSON;
- * string: raw), chunked (send without Content-Length), socketPath, port }. Resolves to { status, headers, text, json }.
+ * string: raw), chunked (send without Content-Length), expectContinue (send
+ * the body only once the server says 100 Continue, as curl does for large
+ * bodies), socketPath, port, ca (speak TLS, trusting this PEM certificate),
+ * tls (extra TLS options such as maxVersion) }. Resolves to { status,
+ * headers, text, json, tlsVersion }.
  */
 function request(opts) {
     const body = opts.body === undefined ? undefined
@@ -92,10 +97,12 @@ function request(opts) {
         headers['Content-Type'] = 'application/json';
     }
     if (body !== undefined && !opts.chunked) headers['Content-Length'] = Buffer.byteLength(body);
+    if (opts.expectContinue) headers.Expect = '100-continue';
     const target = opts.socketPath ? { socketPath: opts.socketPath }
-        : { host: '127.0.0.1', port: opts.port, agent };
+        : opts.ca ? Object.assign({ host: '127.0.0.1', port: opts.port, ca: opts.ca, agent: false }, opts.tls)
+            : { host: '127.0.0.1', port: opts.port, agent };
     return new Promise((resolve, reject) => {
-        const req = http.request(Object.assign(target, {
+        const req = (opts.ca ? https : http).request(Object.assign(target, {
             method: opts.method || (body === undefined ? 'GET' : 'POST'),
             path: opts.path,
             headers,
@@ -106,12 +113,18 @@ function request(opts) {
             res.on('end', () => {
                 let json;
                 try { json = JSON.parse(text); } catch (e) { json = undefined; }
-                resolve({ status: res.statusCode, headers: res.headers, text, json });
+                if (!req.writableFinished) req.destroy();   /* answered before the body was sent */
+                const tlsVersion = res.socket && res.socket.getProtocol ? res.socket.getProtocol() : null;
+                resolve({ status: res.statusCode, headers: res.headers, text, json, tlsVersion });
             });
         });
         req.on('error', reject);
-        if (body !== undefined) req.write(body);
-        req.end();
+        if (opts.expectContinue) {
+            req.on('continue', () => req.end(body));
+        } else {
+            if (body !== undefined) req.write(body);
+            req.end();
+        }
     });
 }
 

@@ -197,4 +197,4 @@ async function run(ctx) {
     }
 }
 
-module.exports = { run };
+module.exports = { run, scratch, TOKEN, BOB_WRITE };

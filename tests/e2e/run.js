@@ -4,7 +4,7 @@
  * run.js — end-to-end tests of `portcullis serve`: the real daemon on
  * 127.0.0.1 (a free port each time), driven over HTTP.
  *
- *   node tests/e2e/run.js [--bin PATH] [--vectors DIR] [--only vectors|bad-input|lifecycle]
+ *   node tests/e2e/run.js [--bin PATH] [--vectors DIR] [--only vectors|bad-input|lifecycle|scoped|security]
  *
  * --bin defaults to build/src/cli/portcullis (then build/portcullis);
  * --vectors to ../shared/conformance/authzen next to the repository. Prints
@@ -22,6 +22,8 @@ const SUITES = {
     vectors: require('./vectors'),
     'bad-input': require('./badinput'),
     lifecycle: require('./lifecycle'),
+    scoped: require('./scoped'),
+    security: require('./security'),
 };
 
 function parseArgs(argv) {

@@ -1,8 +1,8 @@
 /*
 ** tests/unit/test_server.c — the daemon's parts that need no network: the
 ** config reader (values, defaults, errors with FILE:LINE), the AuthZEN type
-** mapping, snapshots (version, stored-entity index, slot references),
-** request-scoped entities, and the metrics exposition. The HTTP side is
+** mapping, snapshots (version, slot references), properties laid over
+** stored entities (through an overlay), and the metrics exposition. The HTTP side is
 ** covered end to end by tests/e2e. Runs with the repository root as cwd.
 */
 #include <setjmp.h>
@@ -18,7 +18,6 @@
 #include "server/authzen.h"
 #include "server/config.h"
 #include "server/metrics.h"
-#include "server/scope.h"
 #include "server/snapshot.h"
 
 #define CERT_DIR "examples/authzen/certification"
@@ -85,6 +84,20 @@ static void config_values_and_defaults(void **state)
     assert_string_equal(cfg.map.types[0].cedar, "Gateway::Route");
     assert_int_equal(cfg.map.n_top_level, 2);
     assert_string_equal(cfg.map.top_level[1], "userID");
+    assert_null(cfg.tls_listen);
+    pc_srv_config_free(&cfg);
+}
+
+static void config_tls_alone_is_a_listener(void **state)
+{
+    (void)state;
+    pc_srv_config cfg;
+    char *msg = NULL;
+    assert_int_equal(load("policy_dir = p\ntls_listen = 127.0.0.1:8443\ntls_cert = tls/c.pem\n"
+                          "tls_key = /etc/k.pem\n", &cfg, &msg), PC_OK);
+    assert_null(cfg.listen);                                 /* no plain default beside TLS */
+    assert_non_null(strstr(cfg.tls_cert, "/tls/c.pem"));     /* relative to the file */
+    assert_string_equal(cfg.tls_key, "/etc/k.pem");
     pc_srv_config_free(&cfg);
 }
 
@@ -103,6 +116,8 @@ static void config_errors_name_the_line(void **state)
         {"policy_dir\n", ":1: cannot read 'policy_dir' (expected key = value)"},
         {"policy_dir =\n", ":1: policy_dir has no value"},
         {"schema = s\n", "policy_dir is required"},
+        {"policy_dir = p\ntls_listen = 127.0.0.1:8443\ntls_cert = c.pem\n",
+         "tls_listen, tls_cert and tls_key go together"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pc_srv_config cfg;
@@ -144,11 +159,12 @@ static void mapping_types(void **state)
 
 /* ---- snapshots and scoped entities ----------------------------------- */
 
-static const pc_srv_stored *find(const pc_srv_snapshot *s, const char *type, const char *id,
-                                 size_t id_len)
+/* The snapshot's stored entity type::id, or NULL. */
+static const pc_entity *find(const pc_srv_snapshot *s, const char *type, const char *id,
+                             size_t id_len)
 {
-    pc_srv_uid uid = {pc_str_from_cstr(type), {id, id_len}};
-    return pc_srv_snapshot_find(s, &uid);
+    pc_uid uid = {pc_str_from_cstr(type), {id, id_len}};
+    return pc_entities_get(pc_engine_entities(s->engine), &uid);
 }
 
 static pc_srv_snapshot *cert_snapshot(void)
@@ -164,15 +180,15 @@ static pc_srv_snapshot *cert_snapshot(void)
     return snap;
 }
 
-static void snapshot_version_and_index(void **state)
+static void snapshot_version_and_entities(void **state)
 {
     (void)state;
     pc_srv_snapshot *a = cert_snapshot(), *b = cert_snapshot();
     assert_int_equal(strlen(a->version), PC_SRV_VERSION_HEX);
     assert_string_equal(a->version, b->version);   /* same sources, same version */
-    const pc_srv_stored *bob = find(a, "User", "bob", 3);
+    const pc_entity *bob = find(a, "User", "bob", 3);
     assert_non_null(bob);
-    assert_non_null(strstr(bob->json, "\"admin\""));
+    assert_non_null(pc_record_get(bob->attrs, pc_str_from_cstr("role")));
     assert_null(find(a, "User", "carol", 5));
     assert_null(find(a, "Record", "bob", 3));
     assert_null(find(a, "User", "bob\0x", 5));   /* ids compare with their lengths */
@@ -232,52 +248,56 @@ static bool bob_writes(pc_srv_snapshot *snap, const pc_entities *store)
     return allowed;
 }
 
-static void scoped_properties_override_stored(void **state)
+/* The overlay over snap's store, with attrs laid over type::id; NULL when refused (d says why). */
+static pc_overlay *with_attrs(pc_srv_snapshot *snap, const char *type, const char *id,
+                              json_t *attrs, pc_diag *d)
+{
+    pc_overlay *o = pc_overlay_new();
+    assert_non_null(o);
+    pc_overlay_reset(o, pc_engine_entities(snap->engine), pc_engine_schema(snap->engine), NULL);
+    pc_uid uid = {pc_str_from_cstr(type), pc_str_from_cstr(id)};
+    bool ok = pc_overlay_set_attrs(o, &uid, attrs, d) == PC_OK && pc_overlay_finish(o, d) == PC_OK;
+    if (!ok) {
+        pc_overlay_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void properties_override_stored(void **state)
 {
     (void)state;
     pc_srv_snapshot *snap = cert_snapshot();
     assert_false(bob_writes(snap, NULL));   /* record-1 is active; bob is an admin */
-    pc_srv_scope sc;
-    pc_srv_scope_init(&sc);
     pc_diag d;
     pc_diag_init(&d);
     json_t *props = json_pack("{s:s}", "status", "archived");
-    json_t *uid = json_pack("{s:s,s:s}", "type", "Record", "id", "record-1");
-    pc_entities *store = NULL;
-    assert_int_equal(pc_srv_scope_add_properties(&sc, snap, uid, props, &d), PC_OK);
-    assert_int_equal(pc_srv_scope_build(&sc, snap, &store, &d), PC_OK);
-    assert_true(bob_writes(snap, store));   /* for this request record-1 is archived */
-    assert_false(bob_writes(snap, NULL));   /* and for no other */
-    assert_int_not_equal(pc_srv_scope_add_properties(&sc, snap, uid, props, &d),
-                         PC_OK);            /* the same entity twice is refused */
-    assert_non_null(strstr(d.msg, "given twice"));
+    pc_overlay *o = with_attrs(snap, "Record", "record-1", props, &d);
+    assert_non_null(o);
+    assert_true(bob_writes(snap, pc_overlay_store(o)));   /* for this request record-1 is archived */
+    assert_false(bob_writes(snap, NULL));                 /* and for no other */
+    pc_uid uid = {pc_str_from_cstr("Record"), pc_str_from_cstr("record-1")};
+    pc_overlay_reset(o, pc_engine_entities(snap->engine), pc_engine_schema(snap->engine), NULL);
+    assert_int_equal(pc_overlay_set_attrs(o, &uid, props, &d), PC_OK);
+    assert_int_not_equal(pc_overlay_set_attrs(o, &uid, props, &d), PC_OK);
+    assert_non_null(strstr(d.msg, "given twice"));   /* the same entity twice is refused */
     pc_diag_clear(&d);
-    pc_entities_free(store);
-    pc_srv_scope_free(&sc);
+    pc_overlay_free(o);
     json_decref(props);
-    json_decref(uid);
     pc_srv_snapshot_unref(snap);
 }
 
-static void scoped_properties_are_type_checked(void **state)
+static void properties_are_type_checked(void **state)
 {
     (void)state;
     pc_srv_snapshot *snap = cert_snapshot();
-    pc_srv_scope sc;
-    pc_srv_scope_init(&sc);
     pc_diag d;
     pc_diag_init(&d);
     json_t *props = json_pack("{s:i}", "role", 5);
-    json_t *uid = json_pack("{s:s,s:s}", "type", "User", "id", "alice");
-    pc_entities *store = NULL;
-    assert_int_equal(pc_srv_scope_add_properties(&sc, snap, uid, props, &d), PC_OK);
-    assert_int_not_equal(pc_srv_scope_build(&sc, snap, &store, &d), PC_OK);
-    assert_null(store);
+    assert_null(with_attrs(snap, "User", "alice", props, &d));
     assert_non_null(strstr(d.msg, "role"));
     pc_diag_clear(&d);
-    pc_srv_scope_free(&sc);
     json_decref(props);
-    json_decref(uid);
     pc_srv_snapshot_unref(snap);
 }
 
@@ -321,12 +341,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_values_and_defaults),
         cmocka_unit_test(config_errors_name_the_line),
+        cmocka_unit_test(config_tls_alone_is_a_listener),
         cmocka_unit_test(mapping_types),
-        cmocka_unit_test(snapshot_version_and_index),
+        cmocka_unit_test(snapshot_version_and_entities),
         cmocka_unit_test(snapshot_refuses_a_bad_set),
         cmocka_unit_test(slot_keeps_a_held_snapshot),
-        cmocka_unit_test(scoped_properties_override_stored),
-        cmocka_unit_test(scoped_properties_are_type_checked),
+        cmocka_unit_test(properties_override_stored),
+        cmocka_unit_test(properties_are_type_checked),
         cmocka_unit_test(metrics_exposition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
