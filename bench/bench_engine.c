@@ -28,6 +28,15 @@
 ** --samples decides the hand-written sample requests shipped with four of the
 ** apps and compares each with its folder name (allow_requests/deny_requests),
 ** which cedar-wasm 4.13.0 was checked to give.
+**
+** Wall time on a shared machine is noisy; instructions are not. To count
+** them per decision, run under callgrind collecting only inside time_one
+** (kept out of line for this), with --no-text so that only the json path is
+** timed, and divide the total by the number of requests:
+**   valgrind --tool=callgrind --toggle-collect=time_one \
+**     portcullis-bench-engine --app gdrive --n 50 --stores 2 --no-text
+** (--toggle-collect=pc_authorize_indexed counts the decision without
+** reading the request; it runs twice per request, untimed pass included.)
 */
 #include <dirent.h>
 #include <math.h>
@@ -333,8 +342,9 @@ static pc_status reference_pass(const pc_engine *e, prepared *reqs, size_t n, pc
     return PC_OK;
 }
 
-/* Time one decision: only the call is inside the clock readings. */
-static pc_status time_one(const pc_engine *e, const prepared *r, size_t i, req_path which,
+/* Time one decision: only the call is inside the clock readings. Out of
+   line so that callgrind can count it alone (see the top of the file). */
+__attribute__((noinline)) static pc_status time_one(const pc_engine *e, const prepared *r, size_t i, req_path which,
                           pc_decision *dec, series *out, pc_diag *d)
 {
     const char *name = which == PATH_JSON ? "json" : "text";

@@ -19,7 +19,7 @@
 ** satisfied. All lists grow inside the request arena, so deciding never
 ** calls malloc once the arena is warm.
 */
-#include "eval.h"
+#include "eval_internal.h"
 
 #include <string.h>
 
@@ -29,7 +29,7 @@
 ** One scope constraint against the request's uid. A slot that was never
 ** linked has no uid and matches nothing (templates are not decided).
 */
-static bool scope_ok(const pc_entities *es, const pc_scope *s, const pc_uid *u)
+static bool scope_ok(const pc_eval_env *env, const pc_scope *s, const pc_uid *u)
 {
     switch ((pc_scope_op)s->op) {
     case PC_SCOPE_ANY:
@@ -37,27 +37,45 @@ static bool scope_ok(const pc_entities *es, const pc_scope *s, const pc_uid *u)
     case PC_SCOPE_EQ:
         return s->uid && pc_uid_eq(u, s->uid);
     case PC_SCOPE_IN:
-        return s->uid && pc_entities_in(es, u, s->uid);
+        return s->uid && pc_eval_in(env, u, s->uid);
     case PC_SCOPE_IS:
         return pc_str_eq(u->type, s->is_type);
     case PC_SCOPE_IS_IN:
-        return pc_str_eq(u->type, s->is_type) && s->uid && pc_entities_in(es, u, s->uid);
+        return pc_str_eq(u->type, s->is_type) && s->uid && pc_eval_in(env, u, s->uid);
     case PC_SCOPE_IN_SET:
         for (uint32_t i = 0; i < s->n; i++)
-            if (pc_entities_in(es, u, s->uids[i]))
+            if (pc_eval_in(env, u, s->uids[i]))
                 return true;
         return false;
     }
     return false;
 }
 
-bool pc_scope_matches(const pc_eval_env *env, const pc_policy *p)
+/*
+** One side of the scope test; known: the index found the policy through
+** this side, so its entity part holds and only the type test of `is T in E`
+** is left. The sides cannot fail, so leaving one out changes nothing else.
+*/
+static bool side_ok(const pc_eval_env *env, const pc_scope *s, const pc_uid *u, bool known)
+{
+    if (known)
+        return s->op != PC_SCOPE_IS_IN || pc_str_eq(u->type, s->is_type);
+    return scope_ok(env, s, u);
+}
+
+/* The scope test, but for side `known` (PC_SIDES: none). */
+static bool scope_matches_but(const pc_eval_env *env, const pc_policy *p, int known)
 {
     const pc_eval_request *r = env->req;
-    const pc_entities *es = env->entities;
     /* the action constraint first: in most policy sets it rejects the most */
-    return scope_ok(es, &p->action, r->action) && scope_ok(es, &p->principal, r->principal) &&
-           scope_ok(es, &p->resource, r->resource);
+    return side_ok(env, &p->action, r->action, known == PC_SIDE_ACTION) &&
+           side_ok(env, &p->principal, r->principal, known == PC_SIDE_PRINCIPAL) &&
+           side_ok(env, &p->resource, r->resource, known == PC_SIDE_RESOURCE);
+}
+
+bool pc_scope_matches(const pc_eval_env *env, const pc_policy *p)
+{
+    return scope_matches_but(env, p, PC_SIDES);
 }
 
 /* ---- one policy ------------------------------------------------------- */
@@ -71,9 +89,10 @@ static const char *condition_type_error(pc_arena *a, const pc_condition *cond,
     return m ? m : pc_eval_nomem;
 }
 
-int pc_eval_policy(const pc_eval_env *env, const pc_policy *p, const char **err)
+/* pc_eval_policy, the scope constraint on side `known` taken as holding. */
+static int eval_policy(const pc_eval_env *env, const pc_policy *p, int known, const char **err)
 {
-    if (!pc_scope_matches(env, p))
+    if (!scope_matches_but(env, p, known))
         return 0;
     pc_eval_env local = *env;
     local.policy = p;   /* slots take this policy's linked uids */
@@ -90,6 +109,11 @@ int pc_eval_policy(const pc_eval_env *env, const pc_policy *p, const char **err)
             return 0;
     }
     return 1;
+}
+
+int pc_eval_policy(const pc_eval_env *env, const pc_policy *p, const char **err)
+{
+    return eval_policy(env, p, PC_SIDES, err);
 }
 
 /* ---- deciding a request ----------------------------------------------- */
@@ -136,12 +160,23 @@ pc_status pc_authorize_subset(const pc_policy *const *policies, const uint32_t *
                               const pc_eval_request *req, const pc_entities *entities,
                               pc_arena *arena, pc_answer *out)
 {
-    pc_eval_env env = {req, entities, arena, NULL};
+    pc_eval_memo memo;
+    pc_eval_request local;
+    pc_eval_env env;
+    pc_eval_start(&env, &memo, &local, req, entities, arena);
+    return pc_decide(&env, policies, which, n, NULL, out);
+}
+
+pc_status pc_decide(const pc_eval_env *env, const pc_policy *const *policies,
+                    const uint32_t *which, uint32_t n, const uint8_t *known, pc_answer *out)
+{
+    pc_arena *arena = env->arena;
     list permits = {0}, forbids = {0}, errors = {0};
     for (uint32_t i = 0; i < n; i++) {
-        const pc_policy *p = policies[which ? which[i] : i];
+        uint32_t pos = which ? which[i] : i;
+        const pc_policy *p = policies[pos];
         const char *msg = NULL;
-        int r = pc_eval_policy(&env, p, &msg);
+        int r = eval_policy(env, p, known ? known[pos] : PC_SIDES, &msg);
         bool ok = true;
         if (r < 0) {
             if (msg == pc_eval_nomem)

@@ -9,10 +9,12 @@
 ** Errors are values. A failing function stores a message in the context and
 ** returns false; callers return false at once, so the first error wins and
 ** reaches pc_eval_expr unchanged. Messages name the operator and the types or
-** names involved ("type error: `&&` expects bool, got long"). Printing an
-** entity uid or an escaped name needs the value printers, which write to a
-** pc_buf: those messages go through a short-lived heap buffer, on the error
-** path only, and are then copied into the arena.
+** names involved ("type error: `&&` expects bool, got long"). They are
+** built in the request arena, uids and names included (pc_uid_text,
+** pc_escape_text), so even an erroring policy costs no heap allocation.
+**
+** Entity lookups and `in` go through the decision's memo (eval_internal.h),
+** so the request's entities are found once per decision, not once per use.
 **
 ** The semantics are the reference's (cedar-policy-core's evaluator and the
 ** Lean spec's Evaluator.lean), case by case:
@@ -29,7 +31,7 @@
 **     reading an attribute or a tag fails, `has` and hasTag are false, `in`
 **     is plain equality.
 */
-#include "eval.h"
+#include "eval_internal.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -71,17 +73,6 @@ static bool fail(ctx *c, const char *fmt, ...)
     return false;
 }
 
-/* Finish a message assembled in b: copy it into the arena, release b. */
-static bool fail_buf(ctx *c, pc_buf *b)
-{
-    pc_str s = PC_STR_NULL;
-    if (!b->oom && b->data)
-        s = pc_arena_str(c->arena, b->data, b->len);
-    pc_buf_free(b);
-    c->err = s.ptr ? s.ptr : pc_eval_nomem;
-    return false;
-}
-
 static bool type_error(ctx *c, const char *op, const char *expected, const pc_value *got)
 {
     return fail(c, "type error: `%s` expects %s, got %s", op, expected,
@@ -96,28 +87,18 @@ static bool want(ctx *c, const char *op, const pc_value *v, pc_vtype t)
 
 static bool no_entity(ctx *c, const pc_uid *uid)
 {
-    pc_buf b;
-    pc_buf_init(&b);
-    pc_buf_puts(&b, "entity ");
-    pc_uid_print(&b, uid);
-    pc_buf_puts(&b, " does not exist");
-    return fail_buf(c, &b);
+    const char *u = pc_uid_text(c->arena, uid);
+    return u ? fail(c, "entity %s does not exist", u) : nomem(c);
 }
 
 /* kind is "attribute" or "tag"; owner is NULL for a record. */
 static bool no_key(ctx *c, const char *kind, pc_str key, const pc_uid *owner)
 {
-    pc_buf b;
-    pc_buf_init(&b);
-    pc_buf_printf(&b, "%s `", kind);
-    pc_buf_cedar_escape(&b, key.ptr, key.len);
-    if (owner) {
-        pc_buf_puts(&b, "` not found on entity ");
-        pc_uid_print(&b, owner);
-    } else {
-        pc_buf_puts(&b, "` not found in record");
-    }
-    return fail_buf(c, &b);
+    const char *k = pc_escape_text(c->arena, key);
+    const char *u = owner ? pc_uid_text(c->arena, owner) : "";
+    if (!k || !u)
+        return nomem(c);
+    return fail(c, "%s `%s` not found %s%s", kind, k, owner ? "on entity " : "in record", u);
 }
 
 /* The operator as written, for messages. */
@@ -132,6 +113,69 @@ static const char *op_name(uint8_t kind)
     };
     const char *n = kind < sizeof names / sizeof names[0] ? names[kind] : NULL;
     return n ? n : "?";
+}
+
+/* ---- entities through the memo ------------------------------------------ */
+
+/*
+** Up to this many ancestors, `in` scans them: cheaper than the store's way,
+** which hashes both uids, probes, and binary-searches the ancestor hashes.
+*/
+#define SCAN_ANCESTORS 8
+
+static void remember(pc_eval_memo *m, const pc_uid *uid, const pc_entity *e)
+{
+    if (m->n < PC_EVAL_MEMO_SLOTS) {
+        m->uid[m->n] = uid;
+        m->entity[m->n++] = e;
+    }
+}
+
+const pc_entity *pc_eval_entity(const pc_eval_env *env, const pc_uid *uid)
+{
+    pc_eval_memo *m = env->memo;
+    if (!m)
+        return pc_entities_get(env->entities, uid);
+    for (uint32_t i = 0; i < m->n; i++)
+        if (m->uid[i] == uid)
+            return m->entity[i];
+    const pc_entity *e = pc_entities_get(env->entities, uid);
+    remember(m, uid, e);
+    return e;
+}
+
+void pc_eval_start(pc_eval_env *env, pc_eval_memo *memo, pc_eval_request *local,
+                   const pc_eval_request *req, const pc_entities *entities, pc_arena *arena)
+{
+    memo->n = 0;
+    *local = *req;
+    *env = (pc_eval_env){local, entities, arena, NULL, memo};
+    const pc_uid **uids[] = {&local->principal, &local->action, &local->resource};
+    for (size_t i = 0; i < sizeof uids / sizeof uids[0]; i++) {
+        const pc_entity *e = pc_entities_get(entities, *uids[i]);
+        if (e)
+            *uids[i] = e->uid;   /* equal in value: the lookup compared them */
+        remember(memo, *uids[i], e);
+    }
+}
+
+/*
+** The store answers `a in b` as: a == b, or b among the ancestors of a's
+** entity (none when a is not in the store). The same, from the memo.
+*/
+bool pc_eval_in(const pc_eval_env *env, const pc_uid *a, const pc_uid *b)
+{
+    if (pc_uid_eq(a, b))
+        return true;
+    const pc_entity *e = pc_eval_entity(env, a);
+    if (!e)
+        return false;
+    if (e->n_ancestors > SCAN_ANCESTORS)
+        return pc_entities_in(env->entities, a, b);
+    for (uint32_t i = 0; i < e->n_ancestors; i++)
+        if (pc_uid_eq(e->ancestors[i], b))
+            return true;
+    return false;
 }
 
 /* ---- leaves ------------------------------------------------------------ */
@@ -283,7 +327,6 @@ static bool eval_compare(ctx *c, uint8_t kind, const pc_value *a, const pc_value
 /* `a in b` on values: b an entity, or a set whose elements are all entities. */
 static bool in_values(ctx *c, const pc_value *a, const pc_value *b, pc_value *out)
 {
-    const pc_entities *es = c->env->entities;
     if (a->type != PC_V_ENTITY) {
         if (b->type == PC_V_SET)
             return fail(c, "type error: `in` expects entity, got %s (`in` is for the entity "
@@ -292,7 +335,7 @@ static bool in_values(ctx *c, const pc_value *a, const pc_value *b, pc_value *ou
         return type_error(c, "in", "entity", a);
     }
     if (b->type == PC_V_ENTITY) {
-        *out = pc_v_bool(pc_entities_in(es, a->u.uid, b->u.uid));
+        *out = pc_v_bool(pc_eval_in(c->env, a->u.uid, b->u.uid));
         return true;
     }
     if (b->type != PC_V_SET)
@@ -305,7 +348,7 @@ static bool in_values(ctx *c, const pc_value *a, const pc_value *b, pc_value *ou
                         pc_vtype_name((pc_vtype)s->items[i].type));
     bool r = false;
     for (uint32_t i = 0; i < s->n && !r; i++)
-        r = pc_entities_in(es, a->u.uid, s->items[i].u.uid);
+        r = pc_eval_in(c->env, a->u.uid, s->items[i].u.uid);
     *out = pc_v_bool(r);
     return true;
 }
@@ -345,7 +388,7 @@ static bool attrs_of(ctx *c, const char *op, const pc_value *v, const pc_record 
     }
     if (v->type != PC_V_ENTITY)
         return type_error(c, op, "entity or record", v);
-    const pc_entity *ent = pc_entities_get(c->env->entities, v->u.uid);
+    const pc_entity *ent = pc_eval_entity(c->env, v->u.uid);
     *rec = ent ? ent->attrs : NULL;
     return true;
 }
@@ -469,7 +512,7 @@ static bool call_tag(ctx *c, pc_fn fn, const pc_value *args, pc_value *out)
     if (!want(c, name, &args[0], PC_V_ENTITY) || !want(c, name, &args[1], PC_V_STRING))
         return false;
     const pc_uid *uid = args[0].u.uid;
-    const pc_entity *ent = pc_entities_get(c->env->entities, uid);
+    const pc_entity *ent = pc_eval_entity(c->env, uid);
     const pc_value *v = ent ? pc_record_get(ent->tags, args[1].u.s) : NULL;
     if (fn == PC_FN_HAS_TAG) {
         *out = pc_v_bool(v != NULL);

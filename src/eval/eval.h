@@ -24,11 +24,19 @@ typedef struct pc_eval_request {
     pc_value context;        /* a RECORD */
 } pc_eval_request;
 
+/*
+** The entities a decision has looked up, so that each is looked up (and its
+** uid hashed) once per decision rather than once per use. Contents are
+** private to eval/ (eval_internal.h); the deciding functions below make one.
+*/
+typedef struct pc_eval_memo pc_eval_memo;
+
 typedef struct pc_eval_env {
     const pc_eval_request *req;
     const pc_entities *entities;   /* never NULL (may be empty) */
     pc_arena *arena;               /* for intermediate values and messages */
     const pc_policy *policy;       /* for slot values of linked policies; may be NULL */
+    pc_eval_memo *memo;            /* NULL: every lookup asks the store */
 } pc_eval_env;
 
 /*

@@ -13,7 +13,11 @@
 ** Errors are values: a message allocated from the caller's arena that names
 ** the function, shows the argument (escaped; cut visibly with "..." when very
 ** long) and says why. If even that allocation fails the message is a static
-** "out of memory" string, so *err is always set on failure.
+** "out of memory" string, so *err is always set on failure. Messages go
+** straight to the arena (evaluating never touches the heap) except the
+** overflow of datetime arithmetic, whose operands are printed by the value
+** printer through a short-lived heap buffer: that takes dates tens of
+** millions of years away, which no ordinary request holds.
 */
 #include <stdarg.h>
 #include <string.h>
@@ -118,8 +122,8 @@ static bool fail_buf(pc_arena *a, pc_buf *b, const char **err)
     return false;
 }
 
-/* A string argument as a Cedar literal, cut at a character boundary if long. */
-static void quote_arg(pc_buf *b, pc_str s)
+/* A string argument as quoted in a message: cut at a character boundary if long. */
+static pc_str cut_arg(pc_str s)
 {
     size_t n = s.len;
     if (n > MSG_ARG_MAX) {
@@ -127,9 +131,7 @@ static void quote_arg(pc_buf *b, pc_str s)
         while (n > 0 && ((unsigned char)s.ptr[n] & 0xc0) == 0x80)
             n--;   /* do not split a UTF-8 sequence */
     }
-    pc_buf_putc(b, '"');
-    pc_buf_cedar_escape(b, s.ptr, n);
-    pc_buf_puts(b, n < s.len ? "\"..." : "\"");
+    return (pc_str){s.ptr, n};
 }
 
 /* The constructor that makes values of an extension type, for advice. */
@@ -147,26 +149,23 @@ static const char *constructor_of(uint8_t t)
 static bool fail_type(pc_arena *a, const ext_entry *e, uint32_t i, uint8_t got,
                       const char **err)
 {
-    pc_buf b;
-    pc_buf_init(&b);
-    pc_buf_printf(&b, "type error: %s expects %s%s, got %s", e->info.name,
-                  i == 0 ? "" : "an argument of type ", pc_vtype_name((pc_vtype)e->types[i]),
-                  pc_vtype_name((pc_vtype)got));
     /* A string where an extension value belongs is usually a missing constructor. */
     const char *ctor = constructor_of(e->types[i]);
-    if (got == PC_V_STRING && ctor)
-        pc_buf_printf(&b, " (maybe you forgot to apply the `%s` constructor?)", ctor);
-    return fail_buf(a, &b, err);
+    bool advise = got == PC_V_STRING && ctor;
+    return fail(a, err, "type error: %s expects %s%s, got %s%s%s%s", e->info.name,
+                i == 0 ? "" : "an argument of type ", pc_vtype_name((pc_vtype)e->types[i]),
+                pc_vtype_name((pc_vtype)got), advise ? " (maybe you forgot to apply the `" : "",
+                advise ? ctor : "", advise ? "` constructor?)" : "");
 }
 
 static bool fail_parse(pc_arena *a, pc_fn fn, pc_str arg, const char *why, const char **err)
 {
-    pc_buf b;
-    pc_buf_init(&b);
-    pc_buf_printf(&b, "%s(", table[fn].info.name);
-    quote_arg(&b, arg);
-    pc_buf_printf(&b, "): %s", why);
-    return fail_buf(a, &b, err);
+    pc_str cut = cut_arg(arg);
+    const char *text = pc_escape_text(a, cut);
+    if (!text)
+        return fail(a, err, "%s: out of memory", table[fn].info.name);
+    return fail(a, err, "%s(\"%s\"%s): %s", table[fn].info.name, text,
+                cut.len < arg.len ? "..." : "", why);
 }
 
 /* "recv.name(arg): the result overflows the <type> range" */

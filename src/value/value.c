@@ -9,23 +9,66 @@
 ** match pairwise.
 **
 ** Small sets (the common case: a handful of entities or strings) are
-** deduplicated and compared by pairwise pc_value_eq, which beats hashing at
-** that size. Large ones use a temporary open-addressing index keyed by a
-** structural hash that agrees with pc_value_eq (a set's hash is an
-** order-independent sum, so equal sets hash alike whatever their order).
-** The index is scratch memory that lives only during one call, so it comes
-** from malloc rather than the caller's arena (which cannot give memory back);
-** if malloc fails we fall back to the pairwise path, which is slower but
-** needs nothing, so neither building nor comparing a set can fail for it.
+** deduplicated, searched and compared by pairwise pc_value_eq, which beats
+** hashing at that size. A large set carries an index after its items: the
+** items' structural hashes (which agree with pc_value_eq) in ascending
+** order, each with its item's position. Building one sorts the hashes,
+** which also finds the duplicates, since equal values hash alike; a lookup
+** is a binary search; two equal sets have equal hash arrays, so comparing
+** them is a walk. The items themselves stay in the order they were given.
+**
+** Nothing here calls malloc: a decision builds sets and records on its
+** request arena and must not touch the heap. That includes sorting (glibc's
+** qsort mallocs a buffer for arrays over 1 KiB), hence pc_sort below.
 */
 #include <inttypes.h>
-#include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "ext_internal.h"
 
-#define SMALL_SET 16          /* up to here, pairwise comparison beats hashing */
-#define INDEX_MIN_SLOTS 32    /* smallest index; always at least twice the items */
+#define SMALL_SET 16     /* up to here, pairwise comparison beats hashing */
+#define RECORD_SCAN 16   /* up to here, a record's keys are first scanned by address */
+
+/* ---- sorting without a buffer ------------------------------------------ */
+
+static void swap_bytes(char *a, char *b, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        char t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
+/* Let the element at root sink until it is no smaller than its children. */
+static void sift_down(char *base, size_t size, size_t root, size_t n,
+                      int (*cmp)(const void *, const void *))
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && cmp(base + child * size, base + (child + 1) * size) < 0)
+            child++;
+        if (cmp(base + root * size, base + child * size) >= 0)
+            return;
+        swap_bytes(base + root * size, base + child * size, size);
+        root = child;
+    }
+}
+
+/* Heapsort: O(n log n) in every case, in place. */
+void pc_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    char *b = base;
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(b, size, i, n, cmp);
+    for (size_t end = n; end-- > 1;) {
+        swap_bytes(b, b + end * size, size);
+        sift_down(b, size, 0, end, cmp);
+    }
+}
 
 /* ---- hashing ----------------------------------------------------------- */
 
@@ -43,11 +86,47 @@ static uint64_t combine(uint64_t h, uint64_t x) { return mix(h * 0x9e3779b97f4a7
 
 static uint64_t value_hash(const pc_value *v);
 
+/* ---- the index of a large set ------------------------------------------ */
+
+/*
+** Right after the items of a set of more than SMALL_SET items:
+**     uint64_t hash[n]   the items' value_hash, ascending
+**     uint32_t at[n]     at[i] is the position of the item whose hash is hash[i]
+** pc_set_make builds every set, so a set is large exactly when it has this.
+*/
+typedef struct set_index {
+    const uint64_t *hash;
+    const uint32_t *at;
+} set_index;
+
+static bool is_large(uint32_t n) { return n > SMALL_SET; }
+
+static size_t set_bytes(uint32_t n)
+{
+    size_t per_item = sizeof(pc_value) + (is_large(n) ? sizeof(uint64_t) + sizeof(uint32_t) : 0);
+    return sizeof(pc_set) + (size_t)n * per_item;
+}
+
+/* The hashes start right after the items, aligned as the items are. */
+_Static_assert(_Alignof(pc_value) >= _Alignof(uint64_t), "set index alignment");
+
+static set_index index_of(const pc_set *s)
+{
+    const uint64_t *h = (const uint64_t *)(const void *)(s->items + s->n);
+    return (set_index){h, (const uint32_t *)(h + s->n)};
+}
+
 static uint64_t set_hash(const pc_set *s)
 {
     uint64_t sum = 0;   /* addition commutes: the order of items does not matter */
-    for (uint32_t i = 0; i < s->n; i++)
-        sum += mix(value_hash(&s->items[i]));
+    if (is_large(s->n)) {
+        set_index ix = index_of(s);
+        for (uint32_t i = 0; i < s->n; i++)
+            sum += mix(ix.hash[i]);
+    } else {
+        for (uint32_t i = 0; i < s->n; i++)
+            sum += mix(value_hash(&s->items[i]));
+    }
     return combine(sum, s->n);
 }
 
@@ -77,41 +156,6 @@ static uint64_t value_hash(const pc_value *v)
     return combine(v->type, h);
 }
 
-/* ---- a scratch index of values ----------------------------------------- */
-
-typedef struct slot {
-    uint64_t hash;
-    size_t pos1;   /* position of the item + 1; 0 marks an empty slot */
-} slot;
-
-typedef struct vindex {
-    slot *slots;
-    size_t mask;   /* slot count - 1 (a power of two) */
-} vindex;
-
-static bool index_init(vindex *ix, size_t n)
-{
-    size_t cap = INDEX_MIN_SLOTS;
-    while (cap / 2 < n) {   /* at most half full, so probing always ends */
-        if (cap > SIZE_MAX / 2 / sizeof(slot))
-            return false;
-        cap *= 2;
-    }
-    ix->slots = calloc(cap, sizeof(slot));
-    ix->mask = cap - 1;
-    return ix->slots != NULL;
-}
-
-/* The slot holding an item equal to v (hash h), or the empty slot for it. */
-static slot *index_find(const vindex *ix, const pc_value *items, const pc_value *v, uint64_t h)
-{
-    for (size_t i = h & ix->mask;; i = (i + 1) & ix->mask) {
-        slot *s = &ix->slots[i];
-        if (s->pos1 == 0 || (s->hash == h && pc_value_eq(&items[s->pos1 - 1], v)))
-            return s;
-    }
-}
-
 /* ---- sets -------------------------------------------------------------- */
 
 static bool contains_scan(const pc_value *items, uint32_t n, const pc_value *v)
@@ -123,34 +167,92 @@ static bool contains_scan(const pc_value *items, uint32_t n, const pc_value *v)
 }
 
 /* Move the first occurrence of each distinct item to the front; returns the count. */
-static uint32_t dedupe(pc_value *items, uint32_t n)
+static uint32_t dedupe_small(pc_value *items, uint32_t n)
 {
     uint32_t kept = 0;
-    vindex ix;
-    if (n <= SMALL_SET || !index_init(&ix, n)) {
-        for (uint32_t i = 0; i < n; i++)
-            if (!contains_scan(items, kept, &items[i]))
-                items[kept++] = items[i];
-        return kept;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t h = value_hash(&items[i]);
-        slot *s = index_find(&ix, items, &items[i], h);
-        if (s->pos1)
-            continue;
-        items[kept] = items[i];   /* kept <= i: only visited items are overwritten */
-        s->hash = h;
-        s->pos1 = (size_t)kept + 1;
-        kept++;
-    }
-    free(ix.slots);
+    for (uint32_t i = 0; i < n; i++)
+        if (!contains_scan(items, kept, &items[i]))
+            items[kept++] = items[i];
     return kept;
+}
+
+/* An item's hash and its position in the caller's array. */
+typedef struct keyed {
+    uint64_t hash;
+    uint32_t pos;
+} keyed;
+
+static int keyed_cmp(const void *x, const void *y)
+{
+    const keyed *a = x, *b = y;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/*
+** Sort the items' hashes (ties by position) and mark in dup[] every item
+** equal to an earlier one: equal items hash alike, so each is compared only
+** with the run of items sharing its hash. Returns how many are left.
+*/
+static uint32_t sort_and_mark(const pc_value *items, uint32_t n, keyed *k, bool *dup)
+{
+    uint32_t kept = n;
+    for (uint32_t i = 0; i < n; i++)
+        k[i] = (keyed){value_hash(&items[i]), i};
+    pc_sort(k, n, sizeof *k, keyed_cmp);
+    for (uint32_t run = 0; run < n;) {
+        uint32_t end = run + 1;
+        while (end < n && k[end].hash == k[run].hash)
+            end++;
+        for (uint32_t j = run + 1; j < end; j++)
+            for (uint32_t i = run; i < j; i++)
+                if (!dup[k[i].pos] && pc_value_eq(&items[k[i].pos], &items[k[j].pos])) {
+                    dup[k[j].pos] = true;
+                    kept--;
+                    break;
+                }
+        run = end;
+    }
+    return kept;
+}
+
+/* Many items: dedupe through sorted hashes, and keep them as the set's index. */
+static pc_set *make_large(pc_arena *a, pc_value *items, uint32_t n)
+{
+    keyed *k = pc_arena_alloc(a, (size_t)n * sizeof *k);
+    bool *dup = pc_arena_zalloc(a, n);
+    uint32_t *moved = pc_arena_alloc(a, (size_t)n * sizeof *moved);
+    if (!k || !dup || !moved)
+        return NULL;
+    uint32_t kept = sort_and_mark(items, n, k, dup);
+    pc_set *s = pc_arena_alloc(a, set_bytes(kept));
+    if (!s)
+        return NULL;
+    s->n = 0;
+    for (uint32_t i = 0; i < n; i++)   /* the survivors, in the given order */
+        if (!dup[i]) {
+            moved[i] = s->n;
+            s->items[s->n++] = items[i];
+        }
+    if (!is_large(kept))
+        return s;
+    uint64_t *hash = (uint64_t *)(void *)(s->items + kept);   /* where index_of looks */
+    uint32_t *at = (uint32_t *)(hash + kept);
+    for (uint32_t i = 0, j = 0; i < n; i++)
+        if (!dup[k[i].pos]) {
+            hash[j] = k[i].hash;
+            at[j++] = moved[k[i].pos];
+        }
+    return s;
 }
 
 const pc_set *pc_set_make(pc_arena *a, pc_value *items, uint32_t n)
 {
-    uint32_t kept = dedupe(items, n);
-    pc_set *s = pc_arena_alloc(a, sizeof(pc_set) + (size_t)kept * sizeof(pc_value));
+    if (is_large(n))
+        return make_large(a, items, n);
+    uint32_t kept = dedupe_small(items, n);
+    pc_set *s = pc_arena_alloc(a, set_bytes(kept));
     if (!s)
         return NULL;
     s->n = kept;
@@ -159,36 +261,66 @@ const pc_set *pc_set_make(pc_arena *a, pc_value *items, uint32_t n)
     return s;
 }
 
-bool pc_set_contains(const pc_set *s, const pc_value *v)
+/* Is v among the items that index entries [lo, hi) of s point at? */
+static bool run_contains(const pc_set *s, set_index ix, uint32_t lo, uint32_t hi,
+                         const pc_value *v)
 {
-    return contains_scan(s->items, s->n, v);
+    for (uint32_t i = lo; i < hi; i++)
+        if (pc_value_eq(&s->items[ix.at[i]], v))
+            return true;
+    return false;
 }
 
-/* Both sets are duplicate-free, so equal sizes and a ⊆ b mean a == b. */
+bool pc_set_contains(const pc_set *s, const pc_value *v)
+{
+    if (!is_large(s->n))
+        return contains_scan(s->items, s->n, v);
+    set_index ix = index_of(s);
+    uint64_t h = value_hash(v);
+    uint32_t lo = 0, hi = s->n;
+    while (lo < hi) {   /* the first entry whose hash is not below h */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ix.hash[mid] < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    hi = lo;
+    while (hi < s->n && ix.hash[hi] == h)
+        hi++;
+    return run_contains(s, ix, lo, hi, v);
+}
+
+/*
+** Both sets are duplicate-free, so equal sizes and a ⊆ b mean a == b. Large
+** equal sets have equal hash arrays, and then each item of a need only be
+** looked for among the items of b that share its hash.
+*/
 static bool set_eq(const pc_set *a, const pc_set *b)
 {
     if (a == b)
         return true;
     if (a->n != b->n)
         return false;
-    vindex ix;
-    if (a->n <= SMALL_SET || !index_init(&ix, b->n)) {
+    if (!is_large(a->n)) {
         for (uint32_t i = 0; i < a->n; i++)
-            if (!pc_set_contains(b, &a->items[i]))
+            if (!contains_scan(b->items, b->n, &a->items[i]))
                 return false;
         return true;
     }
-    for (uint32_t i = 0; i < b->n; i++) {
-        uint64_t h = value_hash(&b->items[i]);
-        slot *s = index_find(&ix, b->items, &b->items[i], h);
-        s->hash = h;
-        s->pos1 = (size_t)i + 1;
+    set_index ia = index_of(a), ib = index_of(b);
+    if (memcmp(ia.hash, ib.hash, (size_t)a->n * sizeof *ia.hash) != 0)
+        return false;
+    for (uint32_t run = 0; run < a->n;) {
+        uint32_t end = run + 1;
+        while (end < a->n && ia.hash[end] == ia.hash[run])
+            end++;
+        for (uint32_t i = run; i < end; i++)
+            if (!run_contains(b, ib, run, end, &a->items[ia.at[i]]))
+                return false;
+        run = end;
     }
-    bool eq = true;
-    for (uint32_t i = 0; i < a->n && eq; i++)
-        eq = index_find(&ix, b->items, &a->items[i], value_hash(&a->items[i]))->pos1 != 0;
-    free(ix.slots);
-    return eq;
+    return true;
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -198,7 +330,7 @@ static int field_cmp(const void *x, const void *y)
     return pc_str_cmp(((const pc_field *)x)->key, ((const pc_field *)y)->key);
 }
 
-/* Sorted with unique keys already? (Records built in key order skip qsort.) */
+/* Sorted with unique keys already? (Records built in key order skip the sort.) */
 static bool strictly_sorted(const pc_field *f, uint32_t n)
 {
     for (uint32_t i = 1; i < n; i++)
@@ -221,7 +353,7 @@ const pc_record *pc_record_make(pc_arena *a, pc_field *fields, uint32_t n, pc_st
         return r;
     }
     memcpy(r->fields, fields, (size_t)n * sizeof(pc_field));
-    qsort(r->fields, n, sizeof(pc_field), field_cmp);
+    pc_sort(r->fields, n, sizeof(pc_field), field_cmp);
     for (uint32_t i = 1; i < n; i++) {
         if (pc_str_eq(r->fields[i - 1].key, r->fields[i].key)) {
             if (dup_key)
@@ -234,6 +366,14 @@ const pc_record *pc_record_make(pc_arena *a, pc_field *fields, uint32_t n, pc_st
 
 const pc_value *pc_record_get(const pc_record *r, pc_str key)
 {
+    /*
+    ** Stored records and policies take their names from one interner, so the
+    ** usual hit is the very same bytes: look for those first in a record of
+    ** ordinary size, then search by content (request records hold copies).
+    */
+    for (uint32_t i = 0; r->n <= RECORD_SCAN && i < r->n; i++)
+        if (r->fields[i].key.ptr == key.ptr && r->fields[i].key.len == key.len)
+            return &r->fields[i].val;
     uint32_t lo = 0, hi = r->n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -272,12 +412,6 @@ pc_uid *pc_uid_make(pc_arena *a, pc_str type, pc_str id)
     u->type = type;
     u->id = id;
     return u;
-}
-
-bool pc_uid_eq(const pc_uid *a, const pc_uid *b)
-{
-    /* Types are usually interned, so that compare is a pointer compare. */
-    return a == b || (pc_str_eq(a->type, b->type) && pc_str_eq(a->id, b->id));
 }
 
 uint64_t pc_uid_hash(const pc_uid *u) { return combine(pc_str_hash(u->type), pc_str_hash(u->id)); }
@@ -330,6 +464,56 @@ bool pc_uid_print(pc_buf *b, const pc_uid *u)
     pc_buf_puts(b, "::");
     print_quoted(b, u->id);
     return !b->oom;
+}
+
+/* ---- text in an arena, for messages -------------------------------------- */
+
+/*
+** Would pc_buf_cedar_escape change s? It copies printable ASCII other than
+** the quote and the backslash, and valid UTF-8 beyond ASCII, unchanged.
+*/
+static bool needs_escape(pc_str s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+            return true;
+    }
+    return !pc_utf8_valid(s.ptr, s.len);
+}
+
+/* Can s go to the arena as it is, through "%.*s" (whose precision is an int)? */
+static bool plain(pc_str s) { return s.len <= INT_MAX && !needs_escape(s); }
+
+/* Copy text built in b into the arena and release b. */
+static const char *buf_to_arena(pc_arena *a, pc_buf *b)
+{
+    const char *t = b->oom ? NULL : pc_arena_str(a, b->data ? b->data : "", b->len).ptr;
+    pc_buf_free(b);
+    return t;
+}
+
+const char *pc_escape_text(pc_arena *a, pc_str s)
+{
+    if (plain(s))
+        return pc_arena_str(a, s.ptr, s.len).ptr;
+    pc_buf b;
+    pc_buf_init(&b);
+    pc_buf_cedar_escape(&b, s.ptr, s.len);
+    return buf_to_arena(a, &b);
+}
+
+const char *pc_uid_text(pc_arena *a, const pc_uid *u)
+{
+    if (!plain(u->type) || !plain(u->id)) {
+        pc_buf b;
+        pc_buf_init(&b);
+        pc_uid_print(&b, u);
+        return buf_to_arena(a, &b);
+    }
+    /* no escapes means no NULs either, so "%.*s" copies both whole */
+    return pc_arena_printf(a, "%.*s::\"%.*s\"", (int)u->type.len, u->type.ptr, (int)u->id.len,
+                           u->id.ptr);
 }
 
 static void print_set(pc_buf *b, const pc_set *s)

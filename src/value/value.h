@@ -7,7 +7,9 @@
 ** points to lives at least as long as the arena or engine that built it.
 **
 ** Invariants every constructor keeps and every consumer may rely on:
-**   - a pc_set holds no two equal elements (pc_value_eq), in no defined order;
+**   - a pc_set holds no two equal elements (pc_value_eq), in no defined order,
+**     and is built only by pc_set_make (a large set carries an index after
+**     its items, see value.c);
 **   - a pc_record's fields are sorted by key with pc_str_cmp, keys unique;
 **   - decimals are integers scaled by 10^4; datetimes are milliseconds since
 **     the Unix epoch (UTC); durations are milliseconds.
@@ -85,8 +87,9 @@ static inline pc_value pc_v_ext_int(pc_vtype t, int64_t l) { pc_value v; v.type 
 static inline pc_value pc_v_ip(const pc_ipaddr *ip) { pc_value v; v.type = PC_V_IPADDR; v.u.ip = ip; return v; }
 
 /*
-** Build a set from n values (copied), dropping duplicates. NULL on allocation
-** failure. The input array may be modified.
+** Build a set from n values (copied), dropping duplicates (the first
+** occurrences stay, in order). NULL on allocation failure. The input array
+** may be modified. Takes memory from the arena only, never from the heap.
 */
 const pc_set *pc_set_make(pc_arena *a, pc_value *items, uint32_t n);
 /*
@@ -99,15 +102,28 @@ const pc_record *pc_record_make(pc_arena *a, pc_field *fields, uint32_t n, pc_st
 const pc_value *pc_record_get(const pc_record *r, pc_str key);
 
 pc_uid *pc_uid_make(pc_arena *a, pc_str type, pc_str id);  /* copies nothing: points at type/id */
-bool pc_uid_eq(const pc_uid *a, const pc_uid *b);
+/* Ids tell most uids apart, often by length alone; types are usually
+   interned, so theirs is mostly a pointer compare. Inline: the hottest compare. */
+static inline bool pc_uid_eq(const pc_uid *a, const pc_uid *b)
+{
+    return a == b || (a->id.len == b->id.len && pc_str_eq(a->id, b->id) &&
+                      pc_str_eq(a->type, b->type));
+}
 uint64_t pc_uid_hash(const pc_uid *u);
 
 /* ---- comparison ------------------------------------------------------ */
 
 /* Cedar `==`: structural equality; values of different types are unequal. */
 bool pc_value_eq(const pc_value *a, const pc_value *b);
-/* Does set s contain v (by pc_value_eq)? */
+/* Does set s contain v (by pc_value_eq)? A binary search when s is large. */
 bool pc_set_contains(const pc_set *s, const pc_value *v);
+
+/*
+** Sort n elements of size bytes in place, as qsort does but without its
+** heap buffer (glibc's qsort mallocs one for arrays over 1 KiB), so that the
+** decision path never touches the heap. Not stable.
+*/
+void pc_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
 /* ---- names and printing --------------------------------------------- */
 
@@ -118,5 +134,15 @@ const char *pc_vtype_name(pc_vtype t);
 bool pc_value_print(pc_buf *b, const pc_value *v);
 /* Cedar syntax for a uid: A::B::"id" with the id escaped. */
 bool pc_uid_print(pc_buf *b, const pc_uid *u);
+/*
+** The same texts as NUL-terminated strings in an arena, for messages built on
+** the decision path: s with Cedar string escapes (no quotes added), and a
+** uid as pc_uid_print writes it. Text that needs no escape (the usual case)
+** goes straight to the arena; only a string holding quotes, backslashes,
+** control characters or bytes that are not UTF-8 is escaped through a
+** short-lived heap buffer. NULL when out of memory.
+*/
+const char *pc_escape_text(pc_arena *a, pc_str s);
+const char *pc_uid_text(pc_arena *a, const pc_uid *u);
 
 #endif

@@ -135,7 +135,7 @@ static bool eval_text(world *w, const char *expr, pc_value *out, const char **er
         pc_arena_printf(&w->arena, "permit(principal, action, resource) when { %s };", expr);
     const pc_policy *p = parse_one(w, src);
     assert_int_equal(p->n_conds, 1);
-    pc_eval_env env = {&w->request, w->ents, &w->req, p};
+    pc_eval_env env = {&w->request, w->ents, &w->req, p, NULL};
     return pc_eval_expr(&env, p->conds[0].expr, out, err);
 }
 
@@ -449,7 +449,7 @@ static pc_expr *not_chain(world *w, unsigned n)
 static void depth_guard(void **state)
 {
     world *w = *state;
-    pc_eval_env env = {&w->request, w->ents, &w->req, NULL};
+    pc_eval_env env = {&w->request, w->ents, &w->req, NULL, NULL};
     pc_value v;
     const char *err = NULL;
     assert_true(pc_eval_expr(&env, not_chain(w, PC_MAX_EXPR_DEPTH), &v, &err));
@@ -465,7 +465,7 @@ static void slots(void **state)
     assert_true(t->is_template);
     pc_expr *slot = node(w, PC_E_SLOT);
     slot->u.slot = PC_SLOT_PRINCIPAL;
-    pc_eval_env env = {&w->request, w->ents, &w->req, t};
+    pc_eval_env env = {&w->request, w->ents, &w->req, t, NULL};
     pc_value v;
     const char *err = NULL;
     assert_false(pc_eval_expr(&env, slot, &v, &err));

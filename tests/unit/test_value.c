@@ -1,9 +1,10 @@
 /*
-** tests/unit/test_value.c — Cedar runtime values: set deduplication and
-** equality (small sets take the pairwise path, large ones the hashed one,
-** so both are exercised with the same expectations), records (sorting,
-** duplicate keys, lookup), entity uids, structural equality across types,
-** type names and printing in Cedar syntax.
+** tests/unit/test_value.c — Cedar runtime values: set deduplication,
+** equality and membership (small sets take the pairwise path, large ones
+** their hash index, so both are exercised with the same expectations),
+** sorting without the heap, records (sorting, duplicate keys, lookup),
+** entity uids, structural equality across types, type names, printing in
+** Cedar syntax and the same texts built in an arena for messages.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -211,6 +212,95 @@ static void set_contains(void **state)
         assert_false(pc_set_contains(s.u.set, &no[i]));
 }
 
+/* A large set answers contains by its hash index: every item, found through a copy, and no other. */
+static void set_contains_large(void **state)
+{
+    (void)state;
+    pc_value *items = pc_arena_alloc(&arena, LARGE * sizeof(pc_value));
+    pc_value *probe = pc_arena_alloc(&arena, LARGE * sizeof(pc_value));
+    assert_non_null(items);
+    assert_non_null(probe);
+    for (uint32_t i = 0; i < LARGE; i++) {
+        const char *tmp = pc_arena_printf(&arena, "k%u", i);   /* uid_v keeps the pointer */
+        switch (i % 3) {
+        case 0: items[i] = pc_v_long(i); probe[i] = pc_v_long(i); break;
+        case 1: items[i] = str_copy(tmp); probe[i] = str_copy(tmp); break;
+        default: items[i] = uid_v("User", tmp); probe[i] = uid_v("User", tmp); break;
+        }
+    }
+    pc_value s = set_of(items, LARGE);
+    assert_int_equal(s.u.set->n, LARGE);
+    for (uint32_t i = 0; i < LARGE; i++)
+        assert_true(pc_set_contains(s.u.set, &probe[i]));
+    pc_value absent[] = {pc_v_long(1), str_v("k0"), uid_v("Group", "k2"), pc_v_long(-1),
+                         str_v("k1000"), pc_v_bool(true)};
+    /* 1 and "k0" are there as a string and a long respectively, not the other way */
+    for (size_t i = 0; i < N_ELEMS(absent); i++)
+        assert_false(pc_set_contains(s.u.set, &absent[i]));
+}
+
+/* Large sets inside sets: their hash (from the index) must not depend on order. */
+static void set_of_large_sets(void **state)
+{
+    (void)state;
+    uint32_t idx[LARGE];
+    pc_value *a = pc_arena_alloc(&arena, 40 * sizeof(pc_value));
+    pc_value *b = pc_arena_alloc(&arena, 40 * sizeof(pc_value));
+    assert_non_null(a);
+    assert_non_null(b);
+    shuffle(idx, 40, 7);
+    for (uint32_t i = 0; i < 40; i++) {
+        a[i] = pc_v_long(i);
+        b[idx[i]] = pc_v_long(i);
+    }
+    pc_value outer_a[] = {set_of(a, 40), pc_v_long(-1)};
+    pc_value outer_b[] = {pc_v_long(-1), set_of(b, 40), set_of(b, 40)};
+    /* 17 copies of the same large set and 17 longs: the outer set is large too */
+    pc_value many_a[34], many_b[34];
+    for (uint32_t i = 0; i < 17; i++) {
+        many_a[i] = set_of(a, 40);
+        many_a[17 + i] = pc_v_long(100 + i);
+        many_b[i] = pc_v_long(116 - i);
+        many_b[17 + i] = set_of(b, 40);
+    }
+    assert_eq(set_of(outer_a, 2), set_of(outer_b, 3), true);
+    pc_value sa = set_of(many_a, 34), sb = set_of(many_b, 34);
+    assert_int_equal(sa.u.set->n, 18);
+    assert_eq(sa, sb, true);
+    assert_true(pc_set_contains(sa.u.set, &outer_a[0]));
+}
+
+static int cmp_int(const void *x, const void *y)
+{
+    int a = *(const int *)x, b = *(const int *)y;
+    return (a > b) - (a < b);
+}
+
+/* pc_sort sorts like qsort, with repeats, of every small size and a large one. */
+static void sorting(void **state)
+{
+    (void)state;
+    static int v[LARGE];
+    uint32_t sizes[] = {0, 1, 2, 3, 7, 64, LARGE};
+    for (size_t k = 0; k < N_ELEMS(sizes); k++) {
+        uint32_t n = sizes[k];
+        uint64_t seed = 99 + k;
+        int sum = 0, after = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            v[i] = (int)((seed >> 33) % 50);   /* many repeats */
+            sum += v[i];
+        }
+        pc_sort(v, n, sizeof v[0], cmp_int);
+        for (uint32_t i = 0; i < n; i++) {
+            if (i)
+                assert_true(v[i - 1] <= v[i]);
+            after += v[i];
+        }
+        assert_int_equal(sum, after);   /* a permutation, nothing lost */
+    }
+}
+
 /* ---- records ----------------------------------------------------------- */
 
 static void record_sorting_and_lookup(void **state)
@@ -243,6 +333,30 @@ static void record_sorting_and_lookup(void **state)
     assert_true(pc_record_get(rg, (pc_str){"a\0b", 3})->u.b);
     assert_false(pc_record_get(rg, (pc_str){"a", 1})->u.b);
     assert_null(pc_record_get(rg, (pc_str){"a\0", 2}));
+}
+
+/* More fields than glibc's qsort sorts on its stack (1 KiB): sorted without the heap. */
+static void record_large_unsorted(void **state)
+{
+    (void)state;
+    enum { FIELDS = 60 };
+    pc_field f[FIELDS];
+    for (int i = 0; i < FIELDS; i++) {
+        char *key = pc_arena_printf(&arena, "f%02d", FIELDS - 1 - i);
+        f[i] = (pc_field){pc_str_from_cstr(key), pc_v_long(FIELDS - 1 - i)};
+    }
+    const pc_record *r = pc_record_make(&arena, f, FIELDS, NULL);
+    assert_non_null(r);
+    for (int i = 0; i < FIELDS; i++) {
+        assert_int_equal(r->fields[i].val.u.l, i);
+        char key[8];
+        snprintf(key, sizeof key, "f%02d", i);
+        assert_int_equal(pc_record_get(r, pc_str_from_cstr(key))->u.l, i);
+    }
+    f[FIELDS / 2].key = f[3].key;   /* one key twice, far apart */
+    pc_str dup = PC_STR_NULL;
+    assert_null(pc_record_make(&arena, f, FIELDS, &dup));
+    assert_true(pc_str_eq(dup, f[3].key));
 }
 
 static void record_duplicate_keys(void **state)
@@ -406,6 +520,32 @@ static void printing(void **state)
     pc_buf_free(&b);
 }
 
+/* The arena texts for messages say exactly what the printers say, escapes or not. */
+static void texts_in_the_arena(void **state)
+{
+    (void)state;
+    const pc_str ids[] = {PC_STR_LIT("alice"), PC_STR_LIT(""), PC_STR_LIT("h\xc3\xa9llo"),
+                          PC_STR_LIT("al\"ice"), PC_STR_LIT("back\\slash"), {"x\0y", 3},
+                          PC_STR_LIT("tab\there"), PC_STR_LIT("del\x7f"), PC_STR_LIT("bad\xff")};
+    for (size_t i = 0; i < N_ELEMS(ids); i++) {
+        pc_uid u = {PC_STR_LIT("A::User"), ids[i]};
+        pc_buf b;
+        pc_buf_init(&b);
+        assert_true(pc_uid_print(&b, &u));
+        assert_string_equal(pc_uid_text(&arena, &u), b.data);
+        pc_buf_clear(&b);
+        assert_true(pc_buf_cedar_escape(&b, ids[i].ptr, ids[i].len));
+        assert_string_equal(pc_escape_text(&arena, ids[i]), b.data ? b.data : "");
+        pc_buf_free(&b);
+    }
+    pc_arena tiny;
+    pc_arena_init(&tiny, 64, 8);   /* too small for any text: NULL, not a crash */
+    pc_uid u = {PC_STR_LIT("User"), PC_STR_LIT("alice")};
+    assert_null(pc_uid_text(&tiny, &u));
+    assert_null(pc_escape_text(&tiny, PC_STR_LIT("a long enough key")));
+    pc_arena_free(&tiny);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +554,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(set_dedupe_large, setup, teardown),
         cmocka_unit_test_setup_teardown(set_equality, setup, teardown),
         cmocka_unit_test_setup_teardown(set_contains, setup, teardown),
+        cmocka_unit_test_setup_teardown(set_contains_large, setup, teardown),
+        cmocka_unit_test_setup_teardown(set_of_large_sets, setup, teardown),
+        cmocka_unit_test(sorting),
+        cmocka_unit_test_setup_teardown(record_large_unsorted, setup, teardown),
         cmocka_unit_test_setup_teardown(record_sorting_and_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(record_duplicate_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(record_make_out_of_memory, setup, teardown),
@@ -422,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(equality_across_types, setup, teardown),
         cmocka_unit_test(type_names),
         cmocka_unit_test_setup_teardown(printing, setup, teardown),
+        cmocka_unit_test_setup_teardown(texts_in_the_arena, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
