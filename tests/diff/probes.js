@@ -9,9 +9,11 @@
  * method call, ...), so every run checks it at once. The expected answers
  * still come from the reference; nothing here is hard-coded.
  *
- * Three families: odd values in the context and in entity attributes (from
- * odd-data.js), odd entity objects, and policy texts at the edges of the
- * grammar (each alone in its case, since one parse error refuses the set).
+ * Four families: odd values in the context and in entity attributes (from
+ * odd-data.js), odd entity objects, policy texts at the edges of the
+ * grammar (each alone in its case, since one parse error refuses the set),
+ * and policy texts at the edges of strict validation, each alone in a case
+ * with one schema (so run.js compares their validation outcome too).
  * No templates: cedar-wasm refuses a template among static policies, while
  * Cedar's own policy-set parser (the conformance harness's) accepts it.
  */
@@ -102,6 +104,78 @@ const TEXTS = [
     'permit (principal, action, resource) when { decimal("-922337203685477.5808").lessThan(decimal("0.0")) };',
 ];
 
+/* A schema with the things strict validation looks at: optional attributes, tags, records, sets, action groups. */
+const SCHEMA = `entity Group;
+entity User in [Group] { name: String, age?: Long, tags: Set<String>, addr: ipaddr, manager?: User,
+                         info: { level: Long, note?: String } } tags String;
+entity Photo { owner: User, private: Bool };
+action view appliesTo { principal: [User], resource: [Photo], context: { ip: ipaddr, n?: Long } };
+action edit in [view] appliesTo { principal: [User], resource: [Photo] };
+action admin appliesTo { principal: [Group], resource: [Group] };
+`;
+
+/* Policy texts at the edges of strict validation (a `[...]` pair is two policies in one case). */
+const VALIDATION_TEXTS = [
+    'permit (principal, action, resource) when { principal.age > 1 };',
+    'permit (principal, action, resource) when { principal has age && principal.age > 1 };',
+    'permit (principal, action, resource) when { principal has age || principal.age > 1 };',
+    'permit (principal, action, resource) when { (if principal has age then principal.age else 0) > 1 };',
+    'permit (principal, action, resource) when { principal has manager && principal.manager has age && principal.manager.age > 1 };',
+    'permit (principal, action, resource) when { principal.manager == principal };',
+    'permit (principal, action == Action::"view", resource) when { context.n > 1 };',
+    'permit (principal, action == Action::"view", resource) when { context has n && context.n > 1 };',
+    'permit (principal, action, resource) when { context.ip.isIpv4() };',
+    'permit (principal, action in Action::"view", resource) when { context has ip && context.ip.isIpv4() };',
+    'permit (principal, action, resource) when { principal.name like "a*" };',
+    'permit (principal, action, resource) when { principal.age like "*" };',
+    'permit (principal, action, resource) when { principal == resource };',
+    'permit (principal, action, resource) when { principal in resource };',
+    'permit (principal, action, resource) when { resource.owner == principal };',
+    'permit (principal, action == Action::"admin", resource) when { resource.owner == principal };',
+    'permit (principal, action, resource) when { principal.tags.contains(1) };',
+    'permit (principal, action, resource) when { principal.tags.contains("a") };',
+    'permit (principal, action, resource) when { [1, "a"].contains(1) };',
+    'permit (principal, action, resource) when { [] == [] };',
+    'permit (principal, action, resource) when { principal.tags.containsAll([]) };',
+    'permit (principal, action, resource) when { 1 == "a" };',
+    'permit (principal, action, resource) when { principal.name == 1 };',
+    'permit (principal, action, resource) when { {a: 1}.b == 1 };',
+    'permit (principal, action, resource) when { principal.info.level > 1 && principal.info.note == "x" };',
+    'permit (principal, action, resource) when { principal.name.foo };',
+    'permit (principal, action, resource) when { principal.addr.isInRange(ip("10.0.0.0/8")) };',
+    'permit (principal, action, resource) when { principal.addr.isInRange(decimal("1.0")) };',
+    'permit (principal, action, resource) when { ip("nonsense").isIpv4() };',
+    'permit (principal, action, resource) when { duration("1h") < datetime("2024-01-01") };',
+    'permit (principal, action, resource) when { principal.hasTag("x") && principal.getTag("x") like "a*" };',
+    'permit (principal, action, resource) when { principal.getTag("x") == "a" };',
+    'permit (principal, action, resource) when { resource.hasTag("x") };',
+    'permit (principal, action, resource) when { Action::"view" in action };',
+    'permit (principal, action, resource) unless { principal is User };',
+    'permit (principal, action == Action::"nope", resource);',
+    'permit (principal is Nope, action, resource);',
+    'permit (principal, action, resource) when { Nope::"x" == principal };',
+    'permit (principal in Group::"g", action == Action::"admin", resource in Group::"g");',
+    'permit (principal, action in Action::"view", resource is Photo);',
+    'permit (principal == Photo::"a", action == Action::"view", resource);',
+    'forbid (principal is Group, action == Action::"view", resource);',
+    'permit (principal is User, action == Action::"admin", resource) when { principal.age > 1 };',
+    ['permit (principal is Group, action == Action::"edit", resource);',
+        'permit (principal, action, resource) when { principal.name == "a" };'],
+    ['permit (principal is Group, action == Action::"edit", resource);',
+        'forbid (principal, action, resource is User);'],
+];
+
+function validationCases() {
+    const alice = { uid: ALICE, parents: [{ type: 'Group', id: 'g' }], tags: { x: 'ab' },
+        attrs: { name: 'a', tags: ['a'], addr: '10.1.2.3', info: { level: 2n } } };
+    const entities = [alice, { uid: { type: 'Group', id: 'g' }, attrs: {}, parents: [] },
+        { uid: { type: 'Photo', id: 'p' }, attrs: { owner: ALICE, private: false }, parents: [] }];
+    const requests = [{ principal: ALICE, action: ACTION, resource: { type: 'Photo', id: 'p' },
+        context: { ip: { __extn: { fn: 'ip', arg: '1.2.3.4' } } } }];
+    return VALIDATION_TEXTS.map((t) => ({ policies: [].concat(t).map((raw) => ({ raw })), schema: SCHEMA,
+        entities, requests }));
+}
+
 function valueCases() {
     return ODD_VALUES.flatMap((v) => [
         { policies: policiesOn('context.x'), entities: [],
@@ -130,7 +204,7 @@ function textCases() {
 
 /* Every probe as a case ({ seed: 'probe', index, policies, entities, requests }). */
 function probeCases() {
-    return [...valueCases(), ...entityCases(), ...textCases()]
+    return [...valueCases(), ...entityCases(), ...textCases(), ...validationCases()]
         .map((c, index) => Object.assign(structuredClone(c), { seed: 'probe', index }));
 }
 

@@ -60,4 +60,24 @@ function evaluateOrThrow(c, text) {
     return { answers };
 }
 
-module.exports = { evaluate, version: cedar.getCedarVersion() };
+/* One validation issue of the reference: its policy and its message, with the help text if any. */
+const issue = (v) => ({ policy: v.policyId,
+    message: v.error.help ? `${v.error.message} (${v.error.help})` : v.error.message });
+
+/*
+ * Strictly validate policy text `text` against Cedar schema text `schema`:
+ *   { refused: 'input', message }            when the schema or policies do not parse, or
+ *   { errors: [issue], warnings: [issue] }   each issue { policy, message }.
+ */
+function validate(schema, text) {
+    try {
+        const r = cedar.validate({ validationSettings: { mode: 'strict' }, schema,
+            policies: { staticPolicies: text } });
+        if (r.type !== 'success') return { refused: 'input', message: messages(r.errors) };
+        return { errors: r.validationErrors.map(issue), warnings: r.validationWarnings.map(issue) };
+    } catch (e) {
+        return { refused: 'input', message: `the reference threw: ${e.message}` };
+    }
+}
+
+module.exports = { evaluate, validate, version: cedar.getCedarVersion() };

@@ -9,6 +9,10 @@
  * order, and take the first that still shows a difference of the same kind.
  * Repeat until no variant fails or the budget runs out. Variants are built as
  * fresh copies; the case being shrunk is never modified.
+ *
+ * A validation difference depends only on the policies and the schema, so it
+ * is shrunk over the policies alone (dropped, then simplified as above): the
+ * requests and entities, which validation never reads, stay as they are.
  */
 
 const clone = (x) => structuredClone(x);
@@ -65,12 +69,14 @@ function dropKey(obj) {
     });
 }
 
+/* A copy of case c with field `key` set to (a copy of) v. */
+const withField = (c, key, v) => Object.assign(clone(c), { [key]: clone(v) });
+
 /* Variants of case c, cheapest and most reducing first (a generator: built lazily). */
 function* variants(c) {
-    const withField = (key, v) => Object.assign(clone(c), { [key]: clone(v) });
-    if (c.requests.length > 1) for (const q of c.requests) yield withField('requests', [q]);
-    if (c.policies.length > 1) for (const p of dropSome(c.policies)) yield withField('policies', p);
-    for (const e of dropSome(c.entities)) yield withField('entities', e);
+    if (c.requests.length > 1) for (const q of c.requests) yield withField(c, 'requests', [q]);
+    yield* policyDrops(c);
+    for (const e of dropSome(c.entities)) yield withField(c, 'entities', e);
     for (let i = 0; i < c.requests.length; i++)
         for (const ctx of dropKey(c.requests[i].context)) {
             const v = clone(c);
@@ -78,6 +84,17 @@ function* variants(c) {
             yield v;
         }
     for (let i = 0; i < c.entities.length; i++) yield* entityVariants(c, i);
+    for (let i = 0; i < c.policies.length; i++) yield* policyVariants(c, i);
+}
+
+function* policyDrops(c) {
+    if (c.policies.length > 1)
+        for (const p of dropSome(c.policies)) yield withField(c, 'policies', p);
+}
+
+/* Variants of case c that change only its policies, for a validation difference. */
+function* policyOnlyVariants(c) {
+    yield* policyDrops(c);
     for (let i = 0; i < c.policies.length; i++) yield* policyVariants(c, i);
 }
 
@@ -111,13 +128,15 @@ function* policyVariants(c, i) {
 /*
  * Shrink case c. check(case) resolves to the case's difference or null;
  * `kind` is the kind to keep. Stops after `maxSteps` checks or at `deadline`
- * (ms since the epoch). Resolves to { case, diff, steps }.
+ * (ms since the epoch). With `policiesOnly`, only the policies change (for a
+ * validation difference). Resolves to { case, diff, steps }.
  */
-async function shrink(c, diff, check, maxSteps, deadline) {
+async function shrink(c, diff, check, maxSteps, deadline, policiesOnly = false) {
+    const next = policiesOnly ? policyOnlyVariants : variants;
     let best = c, bestDiff = diff, steps = 0, progress = true;
     while (progress && steps < maxSteps && Date.now() < deadline) {
         progress = false;
-        for (const v of variants(best)) {
+        for (const v of next(best)) {
             if (steps >= maxSteps || Date.now() >= deadline) break;
             steps++;
             const d = await check(v);
