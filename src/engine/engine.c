@@ -231,11 +231,7 @@ static pc_status request_uid(const pc_json_in *in, const raw_uid *raw, const pc_
     return pc_diag_set(d, PC_ERR_REQUEST, "%s: not an entity uid", raw->what);
 }
 
-/*
-** The request's context: an absent one is the empty record, made here
-** rather than by the JSON reader, which sets up a heap buffer for the paths
-** of its messages even when there is nothing to read.
-*/
+/* The request's context: an absent one is the empty record (a shortcut past the JSON reader). */
 static pc_status request_context(const pc_json_in *in, const pc_uid *action, json_t *ctx,
                                  pc_value *out, pc_diag *d)
 {

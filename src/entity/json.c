@@ -27,7 +27,10 @@
 ** request context only gets when the request is validated.
 **
 ** Everything is allocated from the caller's arena; strings are interned when
-** an interner is given. Errors name the value's path ("attrs.owner.id").
+** an interner is given. Errors name the value's path ("attrs.owner.id"). The
+** path is a chain of frames on the C stack, one per member or element being
+** read, and is rendered as text only when a message needs it, so reading a
+** well-formed value (a request's uids, say) touches no heap.
 */
 #include <stdio.h>
 #include <string.h>
@@ -38,10 +41,22 @@
 /* pc_set and pc_record count their items in 32 bits. */
 #define PC_JSON_MAX_ITEMS UINT32_MAX
 
+/* One step of the path to the value being read: the root, a member or an element. */
+typedef enum { AT_ROOT, AT_KEY, AT_INDEX } at_kind;
+
+typedef struct jpath {
+    const struct jpath *up;   /* the enclosing value's frame; NULL for the root */
+    at_kind kind;
+    const char *root;         /* AT_ROOT: the caller's path text, or NULL */
+    pc_str key;               /* AT_KEY */
+    size_t index;             /* AT_INDEX */
+} jpath;
+
 /* One conversion in progress: the caller's settings, where we are, where errors go. */
 typedef struct jctx {
     const pc_json_in *in;
-    pc_buf path;
+    jpath root;
+    const jpath *at;          /* the innermost frame */
     pc_status status;   /* what malformed data is: an entity or a request error */
     pc_diag *d;
 } jctx;
@@ -61,11 +76,28 @@ static pc_status report(jctx *c, pc_status st, const pc_buf *msg)
     return pc_diag_set(c->d, st, "%s", msg->data);
 }
 
+/* Append the path of frame f ("context.meta[2]"), outermost step first. */
+static void render(pc_buf *b, const jpath *f)
+{
+    if (f->up)
+        render(b, f->up);
+    switch (f->kind) {
+    case AT_ROOT:
+        if (f->root)
+            pc_buf_puts(b, f->root);
+        break;
+    case AT_KEY: pc_path_key(b, f->key); break;
+    case AT_INDEX: pc_path_index(b, f->index); break;
+    }
+}
+
 static pc_status failv(jctx *c, pc_status st, const char *fmt, va_list ap)
 {
     pc_buf b;
     pc_buf_init(&b);
-    pc_path_lead(&b, &c->path);
+    render(&b, c->at);   /* b was empty: a path, if any, then its ": " lead */
+    if (b.len > 0)
+        pc_buf_puts(&b, ": ");
     pc_buf_vprintf(&b, fmt, ap);
     report(c, st, &b);
     pc_buf_free(&b);
@@ -137,37 +169,24 @@ static pc_status mismatch(jctx *c, const pc_type *t, const json_t *j)
 
 /* ---- paths ---------------------------------------------------------------- */
 
-/* Descend into a member or element; the returned length restores the path. */
-static size_t push_key(jctx *c, pc_str key)
+/* Frames for descending into a member or an element of the current value. */
+static jpath key_frame(const jctx *c, pc_str key)
 {
-    size_t mark = c->path.len;
-    pc_path_key(&c->path, key);
-    return mark;
+    return (jpath){c->at, AT_KEY, NULL, key, 0};
 }
 
-static size_t push_index(jctx *c, size_t i)
+static jpath index_frame(const jctx *c, size_t i)
 {
-    size_t mark = c->path.len;
-    pc_path_index(&c->path, i);
-    return mark;
-}
-
-static void pop(jctx *c, size_t mark)
-{
-    if (c->path.data && mark <= c->path.len) {
-        c->path.len = mark;
-        c->path.data[mark] = '\0';
-    }
+    return (jpath){c->at, AT_INDEX, NULL, PC_STR_NULL, i};
 }
 
 static void jctx_init(jctx *c, const pc_json_in *in, const char *path, pc_status st, pc_diag *d)
 {
     c->in = in;
+    c->root = (jpath){NULL, AT_ROOT, path, PC_STR_NULL, 0};
+    c->at = &c->root;
     c->status = st;
     c->d = d;
-    pc_buf_init(&c->path);
-    if (path)
-        pc_buf_puts(&c->path, path);
 }
 
 /* ---- strings and names -------------------------------------------------- */
@@ -197,25 +216,28 @@ static bool ident_char(char ch, bool first)
 }
 
 /*
-** A component of a Cedar name: an identifier that is not a reserved word.
-** The reference also reserves "__cedar" anywhere in a name (RFC 52).
+** Words a name component may not be. The reference also reserves "__cedar"
+** anywhere in a name (RFC 52). Lengths are kept so most words need no memcmp.
 */
-static bool ident_ok(const char *p, size_t n)
+static bool is_reserved(const char *p, size_t n)
 {
-    static const char *const reserved[] = {"true", "false", "if",  "then",  "else",
-                                           "in",   "is",    "has", "like",  "__cedar"};
-    if (n == 0 || !ident_char(p[0], true))
-        return false;
-    for (size_t i = 1; i < n; i++)
-        if (!ident_char(p[i], false))
-            return false;
+#define WORD(w) {w, sizeof w - 1}
+    static const struct {
+        const char *text;
+        size_t len;
+    } reserved[] = {WORD("true"), WORD("false"), WORD("if"),   WORD("then"), WORD("else"),
+                    WORD("in"),   WORD("is"),    WORD("has"),  WORD("like"), WORD("__cedar")};
+#undef WORD
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-        if (strlen(reserved[i]) == n && memcmp(reserved[i], p, n) == 0)
-            return false;
-    return true;
+        if (reserved[i].len == n && memcmp(reserved[i].text, p, n) == 0)
+            return true;
+    return false;
 }
 
-/* A normalized Cedar name: identifiers joined by "::", no spaces or comments. */
+/*
+** A normalized Cedar name: identifiers joined by "::", no spaces or comments,
+** no component a reserved word. One pass reads each component's characters.
+*/
 static bool name_ok(const char *p, size_t n)
 {
     size_t start = 0;
@@ -223,7 +245,7 @@ static bool name_ok(const char *p, size_t n)
         size_t end = start;
         while (end < n && ident_char(p[end], end == start))
             end++;
-        if (!ident_ok(p + start, end - start))
+        if (end == start || is_reserved(p + start, end - start))
             return false;
         if (end == n)
             return true;
@@ -250,18 +272,34 @@ static json_t *str_member(const json_t *obj, const char *key)
 /*
 ** The escapes are objects of exactly one member: like the reference (serde
 ** variants that deny unknown fields), {"__extn": {...}, "y": 1} is a plain
-** record with a member named __extn, not an extension value.
+** record with a member named __extn, not an extension value. The one member
+** is read off the object's iterator, without a hash lookup per escape tried.
 */
 static json_t *sole_member(const json_t *j, const char *key)
 {
-    return json_object_size(j) == 1 ? json_object_get(j, key) : NULL;
+    if (json_object_size(j) != 1)
+        return NULL;
+    void *it = json_object_iter((json_t *)j);
+    size_t n = strlen(key);
+    if (json_object_iter_key_len(it) != n || memcmp(json_object_iter_key(it), key, n) != 0)
+        return NULL;
+    return json_object_iter_value(it);
 }
 
 static bool is_expr_escape(const json_t *j) { return json_is_string(sole_member(j, "__expr")); }
 
-static bool is_type_and_id(const json_t *j)
+/* An entity uid's "type" and "id" strings (each member looked up once), or false. */
+typedef struct type_id {
+    pc_str type, id;
+} type_id;
+
+static bool type_and_id_of(const json_t *j, type_id *out)
 {
-    return str_member(j, "type") && str_member(j, "id");
+    const json_t *t = str_member(j, "type"), *id = t ? str_member(j, "id") : NULL;
+    if (!id)
+        return false;
+    *out = (type_id){jstr(t), jstr(id)};
+    return true;
 }
 
 /* {"fn": F, "arg": A}, or {"fn": F, "args": [A, ...]} for functions of several arguments. */
@@ -271,11 +309,11 @@ static bool is_fn_and_arg(const json_t *j)
            (json_object_get(j, "arg") || json_is_array(json_object_get(j, "args")));
 }
 
-/* The {"type", "id"} inside {"__entity": ...}, or NULL when j is not that form. */
-static json_t *entity_escape(const json_t *j)
+/* The type and id inside {"__entity": {"type", "id"}}, or false when j is not that form. */
+static bool entity_escape(const json_t *j, type_id *out)
 {
-    json_t *e = sole_member(j, "__entity");
-    return is_type_and_id(e) ? e : NULL;
+    const json_t *e = sole_member(j, "__entity");
+    return e && type_and_id_of(e, out);
 }
 
 /* The {"fn", "arg"} inside {"__extn": ...}, or NULL when j is not that form. */
@@ -292,9 +330,9 @@ static pc_status refuse_expr(jctx *c)
 
 /* ---- entity uids ----------------------------------------------------------- */
 
-static pc_status type_and_id(jctx *c, const json_t *tid, const pc_uid **out)
+static pc_status make_uid(jctx *c, const type_id *tid, const pc_uid **out)
 {
-    pc_str t = jstr(json_object_get(tid, "type")), id = jstr(json_object_get(tid, "id"));
+    pc_str t = tid->type, id = tid->id;
     if (!name_ok(t.ptr, t.len))
         return fail(c, "invalid entity type name %s: expected identifiers separated by ::, "
                        "without spaces, none of them reserved",
@@ -311,14 +349,12 @@ static pc_status uid_any(jctx *c, const json_t *j, const pc_uid **out)
 {
     if (is_expr_escape(j))
         return refuse_expr(c);
-    const json_t *tid = entity_escape(j);
-    if (!tid && is_type_and_id(j))
-        tid = j;
-    if (!tid)
+    type_id tid;
+    if (!entity_escape(j, &tid) && !type_and_id_of(j, &tid))
         return fail(c, "expected an entity uid ({\"type\": ..., \"id\": ...} or "
                        "{\"__entity\": {\"type\": ..., \"id\": ...}}), got %s",
                     json_kind(j));
-    return type_and_id(c, tid, out);
+    return make_uid(c, &tid, out);
 }
 
 /* ---- extension values ------------------------------------------------------ */
@@ -394,9 +430,10 @@ static pc_status set_value(jctx *c, json_t *arr, const pc_type *elem, unsigned d
     if (!items)
         return nomem(c);
     for (size_t i = 0; i < n; i++) {
-        size_t mark = push_index(c, i);
+        jpath at = index_frame(c, i);
+        c->at = &at;
         pc_status st = value(c, json_array_get(arr, i), elem, depth + 1, &items[i]);
-        pop(c, mark);
+        c->at = at.up;
         if (st != PC_OK)
             return st;
     }
@@ -436,9 +473,10 @@ static pc_status member_type(jctx *c, const pc_type *rtype, const pc_type *each,
 static pc_status read_field(jctx *c, pc_str key, json_t *v, const pc_type *t, unsigned depth,
                             pc_field *f)
 {
-    size_t mark = push_key(c, key);
+    jpath at = key_frame(c, key);
+    c->at = &at;
     pc_status st = value(c, v, t, depth + 1, &f->val);
-    pop(c, mark);
+    c->at = at.up;
     return st != PC_OK ? st : keep(c, key.ptr, key.len, &f->key);
 }
 
@@ -482,14 +520,15 @@ static pc_status object_value(jctx *c, json_t *j, unsigned depth, pc_value *out)
 {
     if (is_expr_escape(j))
         return refuse_expr(c);
-    const json_t *e = entity_escape(j);
-    if (e) {
+    type_id tid;
+    if (entity_escape(j, &tid)) {
         const pc_uid *u;
-        pc_status st = type_and_id(c, e, &u);
+        pc_status st = make_uid(c, &tid, &u);
         *out = pc_v_entity(u);
         return st;
     }
-    if ((e = extn_escape(j)))
+    const json_t *e = extn_escape(j);
+    if (e)
         return ext_call(c, e, depth, out);
     const pc_record *r;
     pc_status st = fields(c, j, NULL, NULL, depth, &r);
@@ -560,11 +599,16 @@ static pc_status value(jctx *c, json_t *j, const pc_type *t, unsigned depth, pc_
 /* The type-check pass over a value just read (path = the value's path). */
 static pc_status check(jctx *c, const pc_value *v, const pc_type *t)
 {
-    pc_buf why;
+    pc_buf path, why;
+    pc_buf_init(&path);
     pc_buf_init(&why);
+    render(&path, c->at);
     pc_status st = PC_OK;
-    if (!pc_conforms_at(c->in->schema, v, t, &c->path, &why))
+    if (path.oom)
+        st = nomem(c);
+    else if (!pc_conforms_at(c->in->schema, v, t, &path, &why))
         st = report(c, c->status, &why);
+    pc_buf_free(&path);
     pc_buf_free(&why);
     return st;
 }
@@ -576,10 +620,9 @@ pc_status pc_value_from_json(const pc_json_in *in, json_t *j, const pc_type *exp
 {
     jctx c;
     jctx_init(&c, in, path, PC_ERR_ENTITY, d);
-    pc_status st = c.path.oom ? nomem(&c) : value(&c, j, expected, 0, out);
+    pc_status st = value(&c, j, expected, 0, out);
     if (st == PC_OK && expected)
         st = check(&c, out, expected);
-    pc_buf_free(&c.path);
     return st;
 }
 
@@ -590,9 +633,7 @@ pc_status pc_record_from_json(const pc_json_in *in, json_t *obj, const pc_type *
     jctx c;
     jctx_init(&c, in, path, PC_ERR_ENTITY, d);
     pc_status st = PC_OK;
-    if (c.path.oom)
-        st = nomem(&c);
-    else if (!json_is_object(obj))
+    if (!json_is_object(obj))
         st = fail(&c, "expected a JSON object, got %s", json_kind(obj));
     else
         st = fields(&c, obj, rtype, each, 0, out);
@@ -601,11 +642,11 @@ pc_status pc_record_from_json(const pc_json_in *in, json_t *obj, const pc_type *
         st = check(&c, &v, rtype);
     }
     for (uint32_t i = 0; st == PC_OK && each && i < (*out)->n; i++) {
-        size_t mark = push_key(&c, (*out)->fields[i].key);
+        jpath at = key_frame(&c, (*out)->fields[i].key);
+        c.at = &at;
         st = check(&c, &(*out)->fields[i].val, each);
-        pop(&c, mark);
+        c.at = at.up;
     }
-    pc_buf_free(&c.path);
     return st;
 }
 
@@ -614,9 +655,7 @@ pc_status pc_uid_from_json(const pc_json_in *in, json_t *j, const char *path, co
 {
     jctx c;
     jctx_init(&c, in, path, PC_ERR_ENTITY, d);
-    pc_status st = c.path.oom ? nomem(&c) : uid_any(&c, j, out);
-    pc_buf_free(&c.path);
-    return st;
+    return uid_any(&c, j, out);
 }
 
 /*
@@ -632,9 +671,7 @@ pc_status pc_context_from_json(const pc_json_in *in, const pc_uid *action, json_
     jctx c;
     jctx_init(&c, in, "context", PC_ERR_REQUEST, d);
     pc_status st = PC_OK;
-    if (c.path.oom) {
-        st = nomem(&c);
-    } else if (!j) {
+    if (!j) {
         pc_field none;
         const pc_record *r = pc_record_make(in->arena, &none, 0, NULL);
         st = r ? PC_OK : nomem(&c);
@@ -643,6 +680,5 @@ pc_status pc_context_from_json(const pc_json_in *in, const pc_uid *action, json_
                out->type != PC_V_RECORD) {
         st = fail(&c, "must be a record (a JSON object), got %s", pc_vtype_name(out->type));
     }
-    pc_buf_free(&c.path);
     return st;
 }

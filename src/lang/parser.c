@@ -51,6 +51,18 @@
 /* At most this many `!` or `-` in a row, as in the reference grammar. */
 #define MAX_UNARY_RUN 4
 
+/*
+** Where a qualified name lies in the source. Names are not copied while they
+** are read: written without spaces or comments (as nearly always) the span
+** itself is the name, "A::B"; only otherwise is it joined, in the arena. So a
+** name costs no heap and, with no interner, one arena copy at most.
+*/
+typedef struct name_span {
+    uint32_t start, end;   /* source bytes from the first component to the last */
+    uint32_t n;            /* components */
+    size_t ident_bytes;    /* their total length, without the "::" */
+} name_span;
+
 typedef struct parser {
     pc_lexer lx;
     pc_token tok;        /* the current token (already read) */
@@ -58,7 +70,7 @@ typedef struct parser {
     pc_intern *in;
     pc_diag *d;
     uint32_t depth;      /* nesting of parse_expr and scope references */
-    pc_buf name;         /* scratch: the qualified name being read, joined by "::" */
+    name_span name;      /* the qualified name last read by parse_name */
 } parser;
 
 /* A growable array in the arena (old blocks are simply abandoned there). */
@@ -226,13 +238,19 @@ static pc_status intern(parser *p, const char *s, size_t n, pc_str *out)
 
 /* ---- identifiers and names ------------------------------------------ */
 
-static const char *const reserved_words[] = {"true", "false", "if",  "then", "else",
-                                             "in",   "is",    "has", "like"};
-
+/* The reserved words, with their lengths so that most need no comparison at all. */
 static bool is_reserved(const parser *p, const pc_token *t)
 {
+#define WORD(w) {w, sizeof w - 1}
+    static const struct {
+        const char *text;
+        uint32_t len;
+    } reserved_words[] = {WORD("true"), WORD("false"), WORD("if"),  WORD("then"), WORD("else"),
+                          WORD("in"),   WORD("is"),    WORD("has"), WORD("like")};
+#undef WORD
     for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
-        if (pc_tok_is(&p->lx, t, reserved_words[i]))
+        if (reserved_words[i].len == t->len &&
+            memcmp(p->lx.src + t->start, reserved_words[i].text, t->len) == 0)
             return true;
     return false;
 }
@@ -273,27 +291,73 @@ static int var_of(const parser *p, const pc_token *t)
 /*
 ** name := IDENT { '::' IDENT }
 ** Stops before a '::' followed by anything but an identifier (the id part of
-** an entity literal). The joined name is left in p->name; *n counts components.
+** an entity literal). The name's span is left in p->name; *n counts components.
 */
 static pc_status parse_name(parser *p, uint32_t *n)
 {
-    pc_buf_clear(&p->name);
-    *n = 0;
+    p->name = (name_span){p->tok.start, p->tok.start, 0, 0};
     for (;;) {
         TRY(check_ident(p, &p->tok));
-        if (*n > 0)
-            pc_buf_puts(&p->name, "::");
-        pc_buf_append(&p->name, p->lx.src + p->tok.start, p->tok.len);
-        if (p->name.oom)
-            return nomem(p);
-        (*n)++;
+        p->name.n++;
+        p->name.ident_bytes += p->tok.len;
+        p->name.end = p->tok.start + p->tok.len;
         TRY(advance(p));
         pc_token next;
         TRY(peek(p, &next));
-        if (!at(p, PC_TOK_COLONCOLON) || next.kind != PC_TOK_IDENT)
+        if (!at(p, PC_TOK_COLONCOLON) || next.kind != PC_TOK_IDENT) {
+            *n = p->name.n;
             return PC_OK;
+        }
         TRY(advance(p));
     }
+}
+
+/* Whether the name's span holds nothing but its components and the "::" between them. */
+static bool name_is_tight(const name_span *s)
+{
+    return s->end - s->start == s->ident_bytes + 2 * ((size_t)s->n - 1);
+}
+
+/* The identifiers of the span joined by "::", re-read from the source into the arena. */
+static pc_status join_name(parser *p, pc_str *out)
+{
+    const name_span *s = &p->name;
+    char *buf = pc_arena_alloc(p->a, s->ident_bytes + 2 * ((size_t)s->n - 1) + 1);
+    if (!buf)
+        return nomem(p);
+    pc_lexer lx;
+    pc_lex_init(&lx, p->lx.src + s->start, s->end - s->start, p->lx.name);
+    size_t len = 0;
+    pc_token t;
+    /* the span lexed cleanly once, so it lexes the same again */
+    while (pc_lex_next(&lx, &t, NULL) == PC_OK && t.kind != PC_TOK_EOF) {
+        if (t.kind != PC_TOK_IDENT)
+            continue;
+        if (len > 0)
+            buf[len++] = ':', buf[len++] = ':';
+        memcpy(buf + len, lx.src + t.start, t.len);
+        len += t.len;
+    }
+    buf[len] = '\0';
+    *out = (pc_str){buf, len};
+    return PC_OK;
+}
+
+/* The text of the name last read: the source span when tight, else joined. */
+static pc_status name_text(parser *p, pc_str *out)
+{
+    if (!name_is_tight(&p->name))
+        return join_name(p, out);
+    *out = (pc_str){p->lx.src + p->name.start, p->name.end - p->name.start};
+    return PC_OK;
+}
+
+/* The name last read, kept for the caller's lifetime (interned or in the arena). */
+static pc_status intern_name(parser *p, pc_str *out)
+{
+    pc_str text;
+    TRY(name_text(p, &text));
+    return intern(p, text.ptr, text.len, out);
 }
 
 /* type_name := name   (an entity type after `is`) */
@@ -304,7 +368,7 @@ static pc_status parse_type_name(parser *p, pc_str *out)
     if (at(p, PC_TOK_COLONCOLON))
         return error_at(p, PC_ERR_PARSE, p->tok.offset,
                         "expected an entity type after `is`, found an entity literal");
-    return intern(p, p->name.data, p->name.len, out);
+    return intern_name(p, out);
 }
 
 /* ---- literals ------------------------------------------------------- */
@@ -339,7 +403,7 @@ static pc_status parse_entity_tail(parser *p, pc_uid **out)
         return error_at(p, PC_ERR_PARSE, p->tok.offset,
                         "entity literals of the form `Type::{...}` are not supported");
     pc_str type, id;
-    TRY(intern(p, p->name.data, p->name.len, &type));
+    TRY(intern_name(p, &type));
     TRY(take_string(p, "a string literal (the entity id)", &id));
     pc_uid *u = pc_uid_make(p->a, type, id);
     if (!u)
@@ -467,11 +531,11 @@ static pc_status parse_method_call(parser *p, pc_expr *recv, const pc_token *nam
     return call_node(p, fn, recv->offset, &args, out);
 }
 
-/* function_call := name args   (the name is in p->name; current token is '(') */
+/* function_call := name args   (the name is p->name; current token is '(') */
 static pc_status parse_function_call(parser *p, uint32_t ncomp, uint32_t off, pc_expr **out)
 {
     pc_str name;
-    TRY(intern(p, p->name.data, p->name.len, &name));
+    TRY(intern_name(p, &name));
     pc_fn fn;
     if (ncomp == 1 && pc_fn_lookup(name, true, &fn))
         return error_at(p, PC_ERR_PARSE, off,
@@ -537,10 +601,12 @@ static pc_status parse_name_primary(parser *p, pc_expr **out)
         (*out)->u.var = (pc_var)var;
         return PC_OK;
     }
+    pc_str name;
+    TRY(name_text(p, &name));
     return error_at(p, PC_ERR_PARSE, off,
-                    "invalid variable `%s`: the variables are principal, action, resource and "
-                    "context (did you mean a string \"%s\"?)",
-                    p->name.data, p->name.data);
+                    "invalid variable `%.*s`: the variables are principal, action, resource and "
+                    "context (did you mean a string \"%.*s\"?)",
+                    (int)name.len, name.ptr, (int)name.len, name.ptr);
 }
 
 /* set := '[' list(expr) ']' */
@@ -1278,7 +1344,6 @@ static void parser_init(parser *p, pc_arena *a, pc_intern *in, const char *src, 
     p->a = a;
     p->in = in;
     p->d = d;
-    pc_buf_init(&p->name);
 }
 
 pc_status pc_policy_list_append(pc_policy_list *out, pc_policy *const *items, uint32_t n)
@@ -1361,7 +1426,6 @@ pc_status pc_parse_policies(pc_arena *a, pc_intern *in, const char *src, size_t 
         st = append_all(&p, out, &pols);
     if (st == PC_OK)
         *next_id += pols.n;
-    pc_buf_free(&p.name);
     return st;
 }
 
@@ -1376,7 +1440,6 @@ pc_status pc_parse_uid(pc_arena *a, pc_intern *in, const char *src, size_t len, 
         st = parse_entity(&p, &u);
     if (st == PC_OK && !at(&p, PC_TOK_EOF))
         st = unexpected(&p, "the end of the entity uid");
-    pc_buf_free(&p.name);
     if (st == PC_OK)
         *out = u;
     return st;
@@ -1389,11 +1452,9 @@ bool pc_name_is_normalized(const char *s, size_t n)
     parser p;
     parser_init(&p, NULL, NULL, s, n, "name", NULL);
     uint32_t ncomp;
-    /* parse_name joins the components with "::": equal to s means nothing else was there */
-    bool ok = advance(&p) == PC_OK && parse_name(&p, &ncomp) == PC_OK && at(&p, PC_TOK_EOF) &&
-              !p.name.oom && p.name.len == n && memcmp(p.name.data, s, n) == 0;
-    pc_buf_free(&p.name);
-    return ok;
+    /* a tight name spanning all of s: nothing but identifiers and "::" was there */
+    return advance(&p) == PC_OK && parse_name(&p, &ncomp) == PC_OK && at(&p, PC_TOK_EOF) &&
+           name_is_tight(&p.name) && p.name.start == 0 && p.name.end == n;
 }
 
 bool pc_is_identifier(const char *s, size_t n)

@@ -32,6 +32,43 @@ static void arena_alignment_and_reuse(void **state)
     pc_arena_free(&a);
 }
 
+/* Where one pass of the same requests lands: ordinary blocks and oversized ones mixed. */
+#define PASS_ALLOCS 24
+static void arena_pass(pc_arena *a, char *got[PASS_ALLOCS])
+{
+    for (int i = 0; i < PASS_ALLOCS; i++) {
+        size_t n = i % 6 == 5 ? 3000 : 200;   /* 3000 is past the 1024-byte block */
+        got[i] = pc_arena_alloc(a, n);
+        assert_non_null(got[i]);
+        memset(got[i], i, n);
+    }
+    for (int i = 0; i < PASS_ALLOCS; i++)   /* nothing handed out twice */
+        assert_int_equal(got[i][0], i);
+}
+
+static bool among(char *const *ps, char *p)
+{
+    for (int i = 0; i < PASS_ALLOCS; i++)
+        if (ps[i] == p)
+            return true;
+    return false;
+}
+
+/* reset keeps every block of a pass that needed several, and the next pass reuses them. */
+static void arena_reset_keeps_its_blocks(void **state)
+{
+    (void)state;
+    pc_arena a;
+    pc_arena_init(&a, 1024, 0);
+    char *first[PASS_ALLOCS], *again[PASS_ALLOCS];
+    arena_pass(&a, first);
+    pc_arena_reset(&a);
+    arena_pass(&a, again);
+    for (int i = 0; i < PASS_ALLOCS; i++)   /* the same memory, so no new block */
+        assert_true(among(first, again[i]));
+    pc_arena_free(&a);
+}
+
 static void arena_limit_fails_cleanly(void **state)
 {
     (void)state;
@@ -188,6 +225,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_alignment_and_reuse),
+        cmocka_unit_test(arena_reset_keeps_its_blocks),
         cmocka_unit_test(arena_limit_fails_cleanly),
         cmocka_unit_test(arena_strings),
         cmocka_unit_test(buf_building),

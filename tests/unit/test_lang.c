@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "lang/ast.h"
+#include "lang/lang_internal.h"
 #include "lang/lexer.h"
 
 /* Where the conformance data lives relative to the repo root (tests run there). */
@@ -565,6 +566,14 @@ static void parse_uid(void **state)
     assert_int_equal(pc_parse_uid(&c->a, c->in, ok, strlen(ok), &u, &d), PC_OK);
     assert_string_equal(u->type.ptr, "A::B");
     assert_string_equal(u->id.ptr, "x\ny");
+    /* a name spread over lines and comments is joined; with no interner, in the arena */
+    const char *spread = "A // first\n  ::\tB::\"z\"";
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(pc_parse_uid(&c->a, k ? NULL : c->in, spread, strlen(spread), &u, &d),
+                         PC_OK);
+        assert_string_equal(u->type.ptr, "A::B");
+        assert_string_equal(u->id.ptr, "z");
+    }
     static const char *const bad[] = {"User", "User::\"a\" x", "if::\"a\"", "__cedar::\"a\"",
                                       "\"a\"", "A::\"\\q\"", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -573,6 +582,19 @@ static void parse_uid(void **state)
         assert_non_null(strstr(d.msg, "entity uid:1:"));
         pc_diag_clear(&d);
     }
+}
+
+/* Normalized names: the text is exactly the components and their "::". */
+static void normalized_names(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"A", "A::B", "_x::y9::Z"};
+    static const char *const no[] = {"A :: B", "A::B ", " A", "A:://c\nB", "A::", "::A",
+                                     "if::A",  "A::__cedar", "A::\"b\"", "9A", ""};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(pc_name_is_normalized(yes[i], strlen(yes[i])));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(pc_name_is_normalized(no[i], strlen(no[i])));
 }
 
 /* ---- errors --------------------------------------------------------- */
@@ -889,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(has_path_desugaring, setup, teardown),
         cmocka_unit_test_setup_teardown(negative_literal_folding, setup, teardown),
         cmocka_unit_test_setup_teardown(literal_values, setup, teardown),
+        cmocka_unit_test(normalized_names),
         cmocka_unit_test_setup_teardown(parse_uid, setup, teardown),
         cmocka_unit_test_setup_teardown(error_messages_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_inputs, setup, teardown),
