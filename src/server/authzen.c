@@ -10,6 +10,13 @@
 ** items) is a 400. `evaluations_semantic` may stop the batch early: the
 ** answer then holds the items decided so far, the stopping one included.
 ** A batch without items is an evaluation of the defaults.
+**
+** The caller's bearer token (caller.h) is verified once per HTTP request
+** and binds every evaluation in it: the subject becomes the token's, and a
+** rejected token makes each one false with the reason in context.error.
+** Every evaluation is logged (journal.c). An allow determined by an
+** @approval policy (stepup.c) is false with context.access_request naming
+** the pending approval; the client retries with its id in X-Approval-Id.
 */
 #include <string.h>
 
@@ -17,35 +24,109 @@
 
 #include "authzen.h"
 
+#define STEPUP_ARENA_BLOCK 512
+#define APPROVAL_HEADER "X-Approval-Id"   /* the context is bound, so the id cannot ride in it */
+
 typedef enum semantic { EXECUTE_ALL, DENY_ON_FIRST_DENY, PERMIT_ON_FIRST_PERMIT } semantic;
 
 /*
-** Decide one AuthZEN input with q (reused from item to item of a batch);
-** why explains anything but a clean allow or deny.
+** What the evaluations of one HTTP request share, reused from item to item:
+** the caller (identified once), the query, and the current item's
+** step-up (its strings in a) and explanation.
 */
-static pc_srv_az_verdict evaluate(pc_srv_exchange *x, const pc_srv_az_input *in,
-                                  pc_srv_az_query *q, pc_buf *why)
+typedef struct session {
+    pc_srv_caller c;
+    pc_srv_az_query q;
+    pc_arena a;
+    pc_srv_approval ap;
+    pc_buf why;
+} session;
+
+static void session_open(pc_srv_exchange *x, session *s)
+{
+    pc_srv_caller_init(&s->c);
+    pc_srv_caller_identify(x, NULL, &s->c);
+    pc_srv_az_query_init(&s->q);
+    pc_arena_init(&s->a, STEPUP_ARENA_BLOCK, 0);
+    memset(&s->ap, 0, sizeof s->ap);
+    pc_buf_init(&s->why);
+}
+
+static void session_close(session *s)
+{
+    pc_srv_caller_clear(&s->c);
+    pc_srv_az_query_free(&s->q);
+    pc_arena_free(&s->a);
+    pc_buf_free(&s->why);
+}
+
+/* Step-up after an allow (stepup.c), the approval id presented in a header. */
+static pc_srv_az_verdict step_up(pc_srv_exchange *x, session *s, const pc_decision *dec)
+{
+    const pc_uid *uids[3] = {&s->q.principal, &s->q.action, &s->q.resource};
+    pc_diag d;
+    pc_diag_init(&d);
+    pc_srv_az_verdict v = PC_SRV_AZ_ALLOW;
+    if (pc_srv_step_up(x, dec, uids, s->q.context, pc_srv_header(x, APPROVAL_HEADER), &s->a,
+                       &s->ap, &d) != PC_OK) {
+        pc_buf_puts(&s->why, d.msg ? d.msg : "approval: out of memory");
+        v = PC_SRV_AZ_FAILED;
+    }
+    pc_diag_clear(&d);
+    return v;
+}
+
+/*
+** Decide one AuthZEN input; s->why explains anything but a clean allow or
+** deny. An allow held back for approval is a deny with s->ap pending.
+*/
+static pc_srv_az_verdict evaluate(pc_srv_exchange *x, session *s, const pc_srv_az_input *in,
+                                  size_t item, bool in_batch)
 {
     const pc_srv_mapping *m = &x->srv->cfg->map;
     pc_srv_snapshot *snap = pc_srv_snapshot_get(x);
-    pc_srv_az_verdict v = pc_srv_az_prepare(m, snap, in, PC_SRV_AZ_NONE, pc_srv_thread_overlay(),
-                                            q, why);
+    pc_srv_entry where = {.item = item, .in_batch = in_batch, .started_ns = pc_srv_now_ns()};
+    pc_decision *dec = pc_srv_thread_decision();
+    pc_buf_clear(&s->why);
+    pc_arena_reset(&s->a);
+    memset(&s->ap, 0, sizeof s->ap);
+    pc_srv_az_verdict v = pc_srv_az_prepare(x->srv->cfg, snap, &s->c, in, PC_SRV_AZ_NONE,
+                                            pc_srv_thread_overlay(), &s->q, &s->why);
     if (v == PC_SRV_AZ_ALLOW)
-        v = pc_srv_az_decide(snap, m, q, pc_srv_thread_decision(), why);
+        v = pc_srv_az_decide(snap, m, &s->q, dec, &s->why);
+    if (v == PC_SRV_AZ_ALLOW)
+        v = step_up(x, s, dec);
+    bool pending = v == PC_SRV_AZ_ALLOW && s->ap.required && !s->ap.granted;
+    where.approval_id = s->ap.id;
+    where.approval_pending = pending;
+    if (v != PC_SRV_AZ_INVALID)
+        v = pc_srv_az_journal(x, &s->c, &s->q, v, dec, &where, &s->why);
+    if (v == PC_SRV_AZ_ALLOW && pending)
+        v = PC_SRV_AZ_DENY;
+    else
+        memset(&s->ap, 0, sizeof s->ap);   /* only a pending request is shown */
     pc_srv_az_count(x, v);
     return v;
 }
 
-/* {"decision": b} or, for a failure, {"decision": false, "context": {"error": why}}. */
-static void put_decision(pc_buf *out, pc_srv_az_verdict v, const pc_buf *why)
+/*
+** {"decision": b}; for a failure {"decision": false, "context": {"error":
+** why}}; held for approval {"decision": false, "context":
+** {"access_request": {"approval_id": ..., "expires_at": ...}}}.
+*/
+static void put_decision(pc_buf *out, pc_srv_az_verdict v, const session *s)
 {
-    if (v == PC_SRV_AZ_ALLOW || v == PC_SRV_AZ_DENY) {
+    if (v == PC_SRV_AZ_DENY && s->ap.id) {
+        pc_buf_puts(out, "{\"decision\":false,\"context\":{\"access_request\":{");
+        pc_srv_approval_json(out, &s->ap);
+        pc_buf_puts(out, "}}}");
+    } else if (v == PC_SRV_AZ_ALLOW || v == PC_SRV_AZ_DENY) {
         pc_buf_puts(out, v == PC_SRV_AZ_ALLOW ? "{\"decision\":true}" : "{\"decision\":false}");
-        return;
+    } else {
+        pc_buf_puts(out, "{\"decision\":false,\"context\":{\"error\":");
+        pc_buf_json_string(out, s->why.data ? s->why.data : "", s->why.len);
+        pc_buf_puts(out, "}}");
     }
-    pc_buf_puts(out, "{\"decision\":false,\"context\":{\"error\":");
-    pc_buf_json_string(out, why->data ? why->data : "", why->len);
-    pc_buf_puts(out, "}}");
 }
 
 static pc_srv_az_input input_of(json_t *obj)
@@ -58,20 +139,17 @@ static pc_srv_az_input input_of(json_t *obj)
 /* A single evaluation: a malformed input is a 400, anything else a decision. */
 static void answer_single(pc_srv_exchange *x, json_t *root)
 {
-    pc_buf why;
-    pc_buf_init(&why);
-    pc_srv_az_query q;
-    pc_srv_az_query_init(&q);
+    session s;
+    session_open(x, &s);
     pc_srv_az_input in = input_of(root);
-    pc_srv_az_verdict v = evaluate(x, &in, &q, &why);
-    pc_srv_az_query_free(&q);
+    pc_srv_az_verdict v = evaluate(x, &s, &in, 0, false);
     if (v == PC_SRV_AZ_INVALID) {
-        pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "%s", why.data ? why.data : "invalid request");
+        pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "%s", s.why.data ? s.why.data : "invalid request");
     } else {
-        put_decision(&x->out, v, &why);
+        put_decision(&x->out, v, &s);
         pc_srv_reply(x, MHD_HTTP_OK);
     }
-    pc_buf_free(&why);
+    session_close(&s);
 }
 
 void pc_srv_az_evaluation(pc_srv_exchange *x)
@@ -133,32 +211,30 @@ static bool stops(semantic sem, pc_srv_az_verdict v)
 static void answer_batch(pc_srv_exchange *x, json_t *root, json_t *items, semantic sem)
 {
     pc_srv_az_input defaults = input_of(root);
-    pc_buf why;
-    pc_buf_init(&why);
-    pc_srv_az_query q;
-    pc_srv_az_query_init(&q);
+    session s;
+    session_open(x, &s);
     pc_buf_puts(&x->out, "{\"evaluations\":[");
     for (size_t i = 0; i < json_array_size(items); i++) {
         json_t *item = json_array_get(items, i);
         pc_srv_az_input in = merge_item(&defaults, item);
         pc_srv_az_verdict v;
-        pc_buf_clear(&why);
         if (json_is_object(item)) {
-            v = evaluate(x, &in, &q, &why);
+            v = evaluate(x, &s, &in, i, true);
         } else {
-            pc_buf_printf(&why, "evaluations[%zu] must be an object", i);
+            pc_buf_clear(&s.why);
+            memset(&s.ap, 0, sizeof s.ap);
+            pc_buf_printf(&s.why, "evaluations[%zu] must be an object", i);
             v = PC_SRV_AZ_INVALID;
             pc_srv_az_count(x, v);
         }
         if (i > 0)
             pc_buf_putc(&x->out, ',');
-        put_decision(&x->out, v, &why);
+        put_decision(&x->out, v, &s);
         if (stops(sem, v))
             break;
     }
     pc_buf_puts(&x->out, "]}");
-    pc_srv_az_query_free(&q);
-    pc_buf_free(&why);
+    session_close(&s);
     pc_srv_reply(x, MHD_HTTP_OK);
 }
 

@@ -21,7 +21,7 @@
 #ifndef PC_SRV_AUTHZEN_H
 #define PC_SRV_AUTHZEN_H
 
-#include "srv.h"
+#include "caller.h"
 
 /* The four AuthZEN parts of one evaluation (borrowed from the request JSON). */
 typedef struct pc_srv_az_input {
@@ -78,15 +78,28 @@ typedef enum pc_srv_az_verdict {
 ** to fill per candidate. Properties go into overlay (reset here; it may be
 ** NULL when the thread has none, which fails only a request with
 ** properties), and the query's store reads through it until its next reset.
+** The query is bound to caller c (caller.h): a rejected caller fails with
+** its reason; a verified one is the principal (but when subjects are
+** searched) and its claims join the context.
 ** Returns PC_SRV_AZ_ALLOW on success (the query is ready), PC_SRV_AZ_INVALID
 ** or PC_SRV_AZ_FAILED with why set otherwise.
 */
-pc_srv_az_verdict pc_srv_az_prepare(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
-                                    const pc_srv_az_input *in, pc_srv_az_search search,
-                                    pc_overlay *overlay, pc_srv_az_query *q, pc_buf *why);
+pc_srv_az_verdict pc_srv_az_prepare(const pc_srv_config *cfg, const pc_srv_snapshot *snap,
+                                    const pc_srv_caller *c, const pc_srv_az_input *in,
+                                    pc_srv_az_search search, pc_overlay *overlay,
+                                    pc_srv_az_query *q, pc_buf *why);
 /* Decide a prepared query; on PC_SRV_AZ_FAILED why says what went wrong. */
 pc_srv_az_verdict pc_srv_az_decide(const pc_srv_snapshot *snap, const pc_srv_mapping *m,
                                    const pc_srv_az_query *q, pc_decision *dec, pc_buf *why);
+/*
+** Log a decided (or failed) query: where gives the place and start time,
+** the rest comes from q, c and dec. A decision whose record cannot be
+** written becomes PC_SRV_AZ_FAILED with the log's reason in why.
+*/
+pc_srv_az_verdict pc_srv_az_journal(pc_srv_exchange *x, const pc_srv_caller *c,
+                                    const pc_srv_az_query *q, pc_srv_az_verdict v,
+                                    const pc_decision *dec, const pc_srv_entry *where,
+                                    pc_buf *why);
 void pc_srv_az_query_init(pc_srv_az_query *q);
 void pc_srv_az_query_free(pc_srv_az_query *q);
 

@@ -33,6 +33,25 @@
 **   authzen.base_url             base URL announced by discovery (default: from Host)
 **   authzen.page_size            search results per page at most (default 1000)
 **
+**   identity.required            false (default) | true: a request without a valid
+**                                bearer token is denied (never allowed)
+**   identity.subject             ignore (default): the principal is the token's, a
+**                                principal in the body is disregarded | must_match:
+**                                a body principal other than the token's is denied
+**   audit.db                     the decision log: a SQLite file (made when missing)
+**   audit.mode                   off (default) | sync: every answer waits until its
+**                                record is durable, and a record that cannot be
+**                                written turns the answer into a deny | async
+**   audit.checkpoint_key         Ed25519 private key PEM signing log checkpoints
+**   approvals.db                 where approval requests live (SQLite; may be audit.db):
+**                                an allow by an @approval policy needs it, else it is
+**                                a deny
+**   approvals.ttl                seconds an approval request stays open (default 3600)
+**
+**   identity.issuer.NAME.*       trusted token issuers, and grants.* (grant signing
+**   grants.*                     keys): handed to the identity library, whose
+**                                header (identity/identity.h) lists those keys
+**
 ** Relative paths (policy_dir, admin_token_file, unix) are taken from the
 ** config file's directory. Every error names FILE:LINE.
 */
@@ -55,16 +74,19 @@
 #define MAX_POLL_MS 3600000
 #define DEFAULT_PAGE_SIZE 1000
 #define MAX_PAGE_SIZE 1000000
+#define DEFAULT_APPROVAL_TTL 3600
+#define MAX_APPROVAL_TTL (30u * 86400)   /* a month */
 
 /* What kind of value a key takes, and where it goes. */
-typedef enum kind { K_STR, K_PATH, K_UINT, K_SIZE, K_CHOICE, K_LIST } kind;
+typedef enum kind { K_STR, K_PATH, K_UINT, K_SIZE, K_CHOICE, K_LIST, K_WORD } kind;
 
 typedef struct key_spec {
     const char *name;
     kind kind;
     size_t offset;          /* into pc_srv_config */
     uint64_t min, max;      /* K_UINT, K_SIZE */
-    const char *yes, *no;   /* K_CHOICE: the words for true and false */
+    const char *yes, *no;   /* K_CHOICE: the words for true and false; K_WORD: yes
+                               lists the words ("a|b|c"), the value is the index */
 } key_spec;
 
 #define OFF(f) offsetof(pc_srv_config, f)
@@ -92,6 +114,13 @@ static const key_spec keys[] = {
     {"authzen.validate", K_CHOICE, OFF(map.validate), 0, 0, "true", "false"},
     {"authzen.base_url", K_STR, OFF(map.base_url), 0, 0, NULL, NULL},
     {"authzen.page_size", K_UINT, OFF(map.page_size), 1, MAX_PAGE_SIZE, NULL, NULL},
+    {"identity.required", K_CHOICE, OFF(identity_required), 0, 0, "true", "false"},
+    {"identity.subject", K_CHOICE, OFF(subject_must_match), 0, 0, "must_match", "ignore"},
+    {"audit.db", K_PATH, OFF(audit_db), 0, 0, NULL, NULL},
+    {"audit.mode", K_WORD, OFF(audit_mode), 0, 0, "off|sync|async", NULL},
+    {"audit.checkpoint_key", K_PATH, OFF(audit_checkpoint_key), 0, 0, NULL, NULL},
+    {"approvals.db", K_PATH, OFF(approvals_db), 0, 0, NULL, NULL},
+    {"approvals.ttl", K_UINT, OFF(approvals_ttl), 1, MAX_APPROVAL_TTL, NULL, NULL},
 };
 
 #define TYPE_PREFIX "authzen.type."
@@ -193,6 +222,21 @@ static pc_status set_list(reader *r, const char *value)
     return PC_OK;
 }
 
+/* One of the words of k->yes ("a|b|c"); its index goes into a uint32_t. */
+static pc_status set_word(reader *r, const key_spec *k, const char *value)
+{
+    uint32_t i = 0;
+    for (const char *w = k->yes; *w; i++) {
+        size_t n = strcspn(w, "|");
+        if (strlen(value) == n && !strncmp(w, value, n)) {
+            *(uint32_t *)(void *)((char *)r->cfg + k->offset) = i;
+            return PC_OK;
+        }
+        w += n + (w[n] == '|');
+    }
+    return fail(r, "%s must be one of %s, not '%s'", k->name, k->yes, value);
+}
+
 static pc_status set_value(reader *r, const key_spec *k, const char *value)
 {
     char **str = (char **)(void *)((char *)r->cfg + k->offset);
@@ -219,6 +263,8 @@ static pc_status set_value(reader *r, const key_spec *k, const char *value)
     }
     case K_LIST:
         return set_list(r, value);
+    case K_WORD:
+        return set_word(r, k, value);
     }
     return PC_OK;
 }
@@ -242,6 +288,17 @@ static pc_status set_type_map(reader *r, const char *authzen, const char *cedar)
     return PC_OK;
 }
 
+/* An identity.* or grants.* key: the identity library reads it; we add FILE:LINE. */
+static pc_status set_identity(reader *r, const char *key, const char *value)
+{
+    pc_diag sub;
+    pc_diag_init(&sub);
+    if (pc_id_config_set(&r->cfg->identity, key, value, r->dir, &sub) != PC_OK)
+        fail(r, "%s", sub.msg ? sub.msg : "out of memory");
+    pc_diag_clear(&sub);
+    return r->d->status;
+}
+
 static pc_status set_key(reader *r, const char *key, const char *value)
 {
     if (!strncmp(key, TYPE_PREFIX, strlen(TYPE_PREFIX)))
@@ -254,6 +311,8 @@ static pc_status set_key(reader *r, const char *key, const char *value)
         r->seen[i] = true;
         return set_value(r, &keys[i], value);
     }
+    if (pc_id_config_owns(key))
+        return set_identity(r, key, value);
     return fail(r, "unknown key '%s'", key);
 }
 
@@ -298,6 +357,28 @@ static void set_defaults(pc_srv_config *cfg)
     cfg->map.action_properties = true;
     cfg->map.validate = true;
     cfg->map.page_size = DEFAULT_PAGE_SIZE;
+    cfg->approvals_ttl = DEFAULT_APPROVAL_TTL;
+    pc_id_config_init(&cfg->identity);
+}
+
+/*
+** The identity and audit sections, complete: requiring tokens needs an
+** issuer to trust, logging needs a store.
+*/
+static pc_status finish_sections(reader *r)
+{
+    pc_diag sub;
+    pc_diag_init(&sub);
+    if (pc_id_config_finish(&r->cfg->identity, &sub) != PC_OK)
+        pc_diag_set(r->d, sub.status, "%s: %s", r->file, sub.msg ? sub.msg : "out of memory");
+    else if (r->cfg->identity_required && r->cfg->identity.n_issuers == 0)
+        pc_diag_set(r->d, PC_ERR_INVALID, "%s: identity.required = true needs at least one "
+                    "identity.issuer.NAME", r->file);
+    else if (r->cfg->audit_mode != PC_SRV_AUDIT_OFF && !r->cfg->audit_db)
+        pc_diag_set(r->d, PC_ERR_INVALID, "%s: audit.mode = %s needs audit.db", r->file,
+                    r->cfg->audit_mode == PC_SRV_AUDIT_SYNC ? "sync" : "async");
+    pc_diag_clear(&sub);
+    return r->d->status;
 }
 
 /* Settings that must hold once the whole file is read. */
@@ -315,7 +396,7 @@ static pc_status finish(reader *r)
         return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
     if (!cfg->map.cedar_namespace && !pc_srv_config_set(&cfg->map.cedar_namespace, ""))
         return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
-    return PC_OK;
+    return finish_sections(r);
 }
 
 static pc_status parse_text(reader *r, char *text, size_t len)
@@ -361,7 +442,8 @@ void pc_srv_config_free(pc_srv_config *cfg)
     char **strings[] = {&cfg->path,       &cfg->policy_dir, &cfg->schema,
                         &cfg->entities,   &cfg->listen,     &cfg->unix_path,
                         &cfg->tls_listen, &cfg->tls_cert,   &cfg->tls_key,
-                        &cfg->admin_token_file, &cfg->map.cedar_namespace, &cfg->map.base_url};
+                        &cfg->admin_token_file, &cfg->map.cedar_namespace, &cfg->map.base_url,
+                        &cfg->audit_db,   &cfg->audit_checkpoint_key, &cfg->approvals_db};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         free(*strings[i]);
         *strings[i] = NULL;
@@ -373,4 +455,5 @@ void pc_srv_config_free(pc_srv_config *cfg)
     for (uint32_t i = 0; i < cfg->map.n_top_level; i++)
         free(cfg->map.top_level[i]);
     cfg->map.n_types = cfg->map.n_top_level = 0;
+    pc_id_config_free(&cfg->identity);
 }

@@ -5,12 +5,14 @@
 ** examples/authzen/SCENARIO/portcullis.conf). Relative paths in the file are taken
 ** from the directory holding the file, so a config can travel with its
 ** policies. A config is read once at start-up; reloads re-read the policy
-** directory (and SIGHUP the admin token file), not this file.
+** directory and the identity JWKS and grant key files (and SIGHUP the admin
+** token file), not this file.
 */
 #ifndef PC_SRV_CONFIG_H
 #define PC_SRV_CONFIG_H
 
 #include "base/base.h"
+#include "identity/identity.h"
 
 /* Bounds on what a config may ask for. */
 #define PC_SRV_MAX_BODY_LIMIT (64u << 20)    /* max_body_bytes may not exceed this */
@@ -18,6 +20,13 @@
 #define PC_SRV_MAX_BATCH_LIMIT 1000000       /* max_batch_items may not exceed this */
 #define PC_SRV_MAX_TYPE_MAPS 64              /* authzen.type.X lines */
 #define PC_SRV_MAX_TOP_LEVEL 16              /* names in authzen.top_level_properties */
+
+/* audit.mode: whether and how decisions are logged (audit/audit.h). */
+typedef enum pc_srv_audit_mode {
+    PC_SRV_AUDIT_OFF = 0,
+    PC_SRV_AUDIT_SYNC,            /* the answer waits until its record is durable */
+    PC_SRV_AUDIT_ASYNC            /* the record is queued; see audit.h for the loss window */
+} pc_srv_audit_mode;
 
 /* One explicit AuthZEN type -> Cedar entity type mapping. */
 typedef struct pc_srv_type_map {
@@ -60,6 +69,14 @@ typedef struct pc_srv_config {
     uint32_t max_batch_items;
     uint32_t reload_poll_ms;      /* 0: reload on SIGHUP only */
     pc_srv_mapping map;
+    pc_id_config identity;        /* identity.issuer.* and grants.* (identity/identity.h) */
+    bool identity_required;       /* identity.required: no or bad token -> deny */
+    bool subject_must_match;      /* identity.subject: must_match | ignore (default) */
+    char *audit_db;               /* audit.db: the decision log's store; NULL when none */
+    uint32_t audit_mode;          /* audit.mode: a pc_srv_audit_mode */
+    char *audit_checkpoint_key;   /* audit.checkpoint_key: Ed25519 PEM signing checkpoints */
+    char *approvals_db;           /* approvals.db: where approval requests live; NULL: none */
+    uint32_t approvals_ttl;       /* approvals.ttl: seconds a request stays open */
 } pc_srv_config;
 
 /* Read and check a config file; errors say "FILE:LINE: what is wrong". */

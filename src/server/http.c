@@ -45,6 +45,8 @@ static const route routes[] = {
     {"POST", "/access/v1/search/subject", pc_srv_az_search_subject, true},
     {"POST", "/access/v1/search/resource", pc_srv_az_search_resource, true},
     {"POST", "/access/v1/search/action", pc_srv_az_search_action, true},
+    {"POST", "/v1/grants/verify", pc_srv_grants_verify, true},
+    {"GET", "/.well-known/jwks.json", pc_srv_grants_jwks, false},
     {"GET", "/healthz", pc_srv_healthz, false},
     {"GET", "/readyz", pc_srv_readyz, false},
     {"GET", "/metrics", pc_srv_metrics_get, false},

@@ -120,6 +120,18 @@ void pc_srv_jsonmem_end(void)
     mem.used = 0;
 }
 
+bool pc_srv_jsonmem_pause(void)
+{
+    bool was = mem.active;
+    mem.active = false;   /* values already in the arena stay; frees still tell them apart */
+    return was;
+}
+
+void pc_srv_jsonmem_resume(bool was_active)
+{
+    mem.active = was_active;
+}
+
 void pc_srv_jsonmem_thread_exit(void)
 {
     if (mem.base)

@@ -173,26 +173,31 @@ static bool properties_of(const pc_srv_mapping *m, json_t *e, json_t **out)
 /*
 ** Lay the subject's and resource's properties over their stored attributes
 ** in the overlay (not for a searched part: its properties do not apply to
-** the candidates). q->store stays NULL when there are none.
+** the candidates), and a verified principal the store lacks (caller.h),
+** whose attributes the body's subject properties never touch. q->store
+** stays NULL when there is nothing to lay over.
 */
 static pc_status overlay_properties(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
-                                    const pc_srv_az_input *in, pc_srv_az_search search,
-                                    pc_overlay *o, pc_srv_az_query *q, pc_diag *d)
+                                    const pc_srv_caller *c, const pc_srv_az_input *in,
+                                    pc_srv_az_search search, pc_overlay *o, pc_srv_az_query *q,
+                                    pc_diag *d)
 {
+    bool bound = c->who == PC_SRV_VERIFIED && search != PC_SRV_AZ_SUBJECT;
+    bool lay = bound && pc_srv_caller_needs_entity(c, pc_engine_entities(snap->engine));
     json_t *sp = NULL, *rp = NULL;
     bool read = !m->properties ||
-                ((search == PC_SRV_AZ_SUBJECT || properties_of(m, in->subject, &sp)) &&
+                ((search == PC_SRV_AZ_SUBJECT || bound || properties_of(m, in->subject, &sp)) &&
                  (search == PC_SRV_AZ_RESOURCE || properties_of(m, in->resource, &rp)));
     if (!read) {
         pc_diag_set(d, PC_ERR_NOMEM, "out of memory reading properties");
-    } else if ((sp || rp) && !o) {
+    } else if ((sp || rp || lay) && !o) {
         pc_diag_set(d, PC_ERR_NOMEM, "out of memory: no request-entity state for this thread");
-    } else if (sp || rp) {
+    } else if (sp || rp || lay) {
         pc_overlay_reset(o, pc_engine_entities(snap->engine), pc_engine_schema(snap->engine),
                          NULL);
         if ((!sp || pc_overlay_set_attrs(o, &q->principal, sp, d) == PC_OK) &&
             (!rp || pc_overlay_set_attrs(o, &q->resource, rp, d) == PC_OK) &&
-            pc_overlay_finish(o, d) == PC_OK)
+            (!lay || pc_srv_caller_lay(c, o, d) == PC_OK) && pc_overlay_finish(o, d) == PC_OK)
             q->store = pc_overlay_store(o);
     }
     json_decref(sp);
@@ -226,10 +231,9 @@ static bool context_of(const pc_srv_mapping *m, const pc_srv_az_input *in, json_
     return ctx != NULL;
 }
 
-/* Uids, context and request-scoped entities; PC_OK or an error in d. */
-static pc_status build_query(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
-                             const pc_srv_az_input *in, pc_srv_az_search search,
-                             pc_overlay *o, pc_srv_az_query *q, pc_diag *d)
+/* Uids and context; PC_OK or an error in d. */
+static pc_status build_query(const pc_srv_mapping *m, const pc_srv_az_input *in,
+                             pc_srv_az_search search, pc_srv_az_query *q, pc_diag *d)
 {
     json_t *name = json_object_get(in->action, "name");
     if (uid_of(m, in->subject, &q->types[0], &q->principal, d) != PC_OK ||
@@ -242,22 +246,61 @@ static pc_status build_query(const pc_srv_mapping *m, const pc_srv_snapshot *sna
     q->action.id = search == PC_SRV_AZ_ACTION
                        ? (pc_str){"", 0}
                        : (pc_str){json_string_value(name), json_string_length(name)};
-    return overlay_properties(m, snap, in, search, o, q, d);
+    return PC_OK;
 }
 
-pc_srv_az_verdict pc_srv_az_prepare(const pc_srv_mapping *m, const pc_srv_snapshot *snap,
-                                    const pc_srv_az_input *in, pc_srv_az_search search,
-                                    pc_overlay *overlay, pc_srv_az_query *q, pc_buf *why)
+/*
+** Bind the query to its caller (caller.h): a verified one becomes the
+** principal (but when subjects are searched) after the must_match check,
+** and the context gets its claims. PC_SRV_AZ_FAILED with why otherwise.
+*/
+static pc_srv_az_verdict bind_caller(const pc_srv_snapshot *snap, const pc_srv_config *cfg,
+                                     const pc_srv_caller *c, pc_srv_az_search search,
+                                     pc_srv_az_query *q, pc_buf *why)
+{
+    if (c->who == PC_SRV_VERIFIED && search != PC_SRV_AZ_SUBJECT) {
+        if (!pc_srv_caller_subject_ok(cfg, c, &q->principal, why))
+            return PC_SRV_AZ_FAILED;
+        q->principal = pc_srv_caller_principal(c);
+        if (!pc_entity_type_ok(q->principal.type)) {
+            pc_buf_printf(why, "identity: mapping: %s is not a Cedar entity type",
+                          c->r.subject.type);
+            return PC_SRV_AZ_FAILED;
+        }
+    }
+    json_t *ctx = NULL;
+    if (!pc_srv_caller_context(snap, c, &q->action, q->context, &ctx)) {
+        pc_buf_puts(why, "out of memory binding the request to its caller");
+        return PC_SRV_AZ_FAILED;
+    }
+    json_decref(q->context);
+    q->context = ctx;
+    return PC_SRV_AZ_ALLOW;
+}
+
+pc_srv_az_verdict pc_srv_az_prepare(const pc_srv_config *cfg, const pc_srv_snapshot *snap,
+                                    const pc_srv_caller *c, const pc_srv_az_input *in,
+                                    pc_srv_az_search search, pc_overlay *overlay,
+                                    pc_srv_az_query *q, pc_buf *why)
 {
     json_decref(q->context);   /* what the last use of the query left */
     q->context = NULL;
     q->store = NULL;
+    q->principal = q->action = q->resource = (pc_uid){PC_STR_NULL, PC_STR_NULL};
     pc_srv_az_verdict v = check_input(in, search, why);
     if (v != PC_SRV_AZ_ALLOW)
         return v;
+    if (c->who == PC_SRV_REJECTED) {
+        pc_buf_puts(why, c->why.data ? c->why.data : "identity: token rejected");
+        return PC_SRV_AZ_FAILED;
+    }
+    const pc_srv_mapping *m = &cfg->map;
     pc_diag d;
     pc_diag_init(&d);
-    if (build_query(m, snap, in, search, overlay, q, &d) != PC_OK) {
+    if (build_query(m, in, search, q, &d) == PC_OK &&
+        (v = bind_caller(snap, cfg, c, search, q, why)) == PC_SRV_AZ_ALLOW)
+        overlay_properties(m, snap, c, in, search, overlay, q, &d);
+    if (d.status != PC_OK) {
         pc_buf_puts(why, d.msg ? d.msg : "out of memory");
         v = PC_SRV_AZ_FAILED;
     }
@@ -282,6 +325,31 @@ pc_srv_az_verdict pc_srv_az_decide(const pc_srv_snapshot *snap, const pc_srv_map
     else
         pc_buf_puts(why, d.msg ? d.msg : pc_status_name(st));
     pc_diag_clear(&d);
+    return v;
+}
+
+pc_srv_az_verdict pc_srv_az_journal(pc_srv_exchange *x, const pc_srv_caller *c,
+                                    const pc_srv_az_query *q, pc_srv_az_verdict v,
+                                    const pc_decision *dec, const pc_srv_entry *where,
+                                    pc_buf *why)
+{
+    bool decided = v == PC_SRV_AZ_ALLOW || v == PC_SRV_AZ_DENY;
+    pc_srv_entry e = *where;
+    e.principal = &q->principal;
+    e.action = &q->action;
+    e.resource = &q->resource;
+    e.dec = decided ? dec : NULL;
+    e.error = decided ? NULL : why->data ? why->data : "";
+    e.issuer = c->who == PC_SRV_VERIFIED ? c->r.issuer : NULL;
+    e.context = q->context;
+    pc_buf failed;
+    pc_buf_init(&failed);
+    if (pc_srv_journal(x, &e, &failed) != PC_OK && decided) {
+        pc_buf_clear(why);
+        pc_buf_puts(why, failed.data ? failed.data : "audit: the decision could not be logged");
+        v = PC_SRV_AZ_FAILED;
+    }
+    pc_buf_free(&failed);
     return v;
 }
 

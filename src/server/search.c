@@ -12,6 +12,12 @@
 ** default) and an opaque `page.token` that is the decimal offset of the next
 ** result; `page.next_token` is "" on the last page. The whole result set is
 ** computed for each page, so `page.total` is exact.
+**
+** The caller's bearer token binds a search as it binds an evaluation
+** (caller.h): resources and actions are searched for the token's subject;
+** a rejected token finds nothing and says why in context.error. A search
+** only lists: a candidate whose allow needs approval (@approval) is not
+** listed, and no approval request is opened for it.
 */
 #include <errno.h>
 #include <stdlib.h>
@@ -106,23 +112,39 @@ static void put_result(pc_buf *out, pc_srv_az_search kind, const char *type, pc_
     pc_buf_putc(out, '}');
 }
 
-/* Decide each candidate; write "results" (the allowed ones within the page) and "page". */
-static void run(pc_srv_exchange *x, pc_srv_az_search kind, pc_srv_az_query *q, const char *type,
-                const pc_str *ids, size_t n, const page *p)
+/*
+** Decide each candidate (each one a decision of its own in the log); write
+** "results" (the allowed ones within the page) and "page". A candidate
+** whose record cannot be written is not allowed: PC_SRV_AZ_FAILED with
+** failed saying why, else PC_SRV_AZ_ALLOW.
+*/
+static pc_srv_az_verdict run(pc_srv_exchange *x, const pc_srv_caller *c, pc_srv_az_search kind,
+                             pc_srv_az_query *q, const char *type, const pc_str *ids, size_t n,
+                             const page *p, pc_buf *failed)
 {
     pc_srv_snapshot *snap = pc_srv_snapshot_get(x);
     const pc_srv_mapping *m = &x->srv->cfg->map;
     pc_decision *dec = pc_srv_thread_decision();
     pc_uid *uid = searched_uid(q, kind);
+    pc_srv_az_verdict outcome = PC_SRV_AZ_ALLOW;
     pc_buf why;
     pc_buf_init(&why);
     size_t allowed = 0, shown = 0;
     pc_buf_puts(&x->out, "{\"results\":[");
     for (size_t i = 0; i < n; i++) {
+        pc_srv_entry where = {.item = i, .in_batch = true, .started_ns = pc_srv_now_ns()};
         uid->id = ids[i];   /* the snapshot's string, alive as long as the exchange */
         pc_buf_clear(&why);
-        pc_srv_az_verdict v = pc_srv_az_decide(snap, m, q, dec, &why);
+        pc_srv_az_verdict decided = pc_srv_az_decide(snap, m, q, dec, &why);
+        where.approval_pending = decided == PC_SRV_AZ_ALLOW && pc_srv_needs_approval(dec);
+        pc_srv_az_verdict v = pc_srv_az_journal(x, c, q, decided, dec, &where, &why);
+        if (v == PC_SRV_AZ_ALLOW && where.approval_pending)
+            v = decided = PC_SRV_AZ_DENY;   /* held for a human: not listed as allowed */
         pc_srv_az_count(x, v);
+        if (v != decided && outcome != PC_SRV_AZ_FAILED) {   /* the log refused it */
+            outcome = PC_SRV_AZ_FAILED;
+            pc_buf_puts(failed, why.data ? why.data : "audit: a decision could not be logged");
+        }
         if (v != PC_SRV_AZ_ALLOW || allowed++ < p->offset || shown == p->limit)
             continue;
         if (shown++ > 0)
@@ -135,6 +157,7 @@ static void run(pc_srv_exchange *x, pc_srv_az_search kind, pc_srv_az_query *q, c
         pc_buf_printf(&x->out, "%zu", p->offset + shown);
     pc_buf_printf(&x->out, "\",\"count\":%zu,\"total\":%zu}", shown, allowed);
     pc_buf_free(&why);
+    return outcome;
 }
 
 /* Close the answer; a search that could not be evaluated says why in its context. */
@@ -178,7 +201,10 @@ static void search(pc_srv_exchange *x, pc_srv_az_search kind)
     size_t n = 0;
     pc_str *ids = NULL;
     pc_srv_snapshot *snap = pc_srv_snapshot_get(x);
-    pc_srv_az_verdict v = pc_srv_az_prepare(&x->srv->cfg->map, snap, &in, kind,
+    pc_srv_caller c;
+    pc_srv_caller_init(&c);
+    pc_srv_caller_identify(x, NULL, &c);
+    pc_srv_az_verdict v = pc_srv_az_prepare(x->srv->cfg, snap, &c, &in, kind,
                                             pc_srv_thread_overlay(), &q, &why);
     if (v == PC_SRV_AZ_INVALID)
         pc_srv_fail(x, MHD_HTTP_BAD_REQUEST, "%s", why.data ? why.data : "invalid request");
@@ -186,10 +212,12 @@ static void search(pc_srv_exchange *x, pc_srv_az_search kind)
              !(ids = candidates(snap, cedar.data, &n)))
         pc_srv_fail(x, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory listing candidates");
     else {
-        run(x, kind, &q, type, ids, v == PC_SRV_AZ_ALLOW ? n : 0, &p);
-        finish(x, v, &why);
+        pc_srv_az_verdict ran = run(x, &c, kind, &q, type, ids, v == PC_SRV_AZ_ALLOW ? n : 0,
+                                    &p, &why);
+        finish(x, v == PC_SRV_AZ_ALLOW ? ran : v, &why);
     }
     free(ids);
+    pc_srv_caller_clear(&c);
     pc_srv_az_query_free(&q);
     pc_buf_free(&why);
     pc_buf_free(&cedar);

@@ -89,7 +89,7 @@ pc_status pc_srv_install(pc_srv *s, pc_srv_sources *src, const char *trigger,
 {
     pthread_mutex_lock(&s->reload_lock);
     pc_srv_snapshot *next = NULL;
-    pc_status st = pc_srv_snapshot_build(src, &next, d);
+    pc_status st = pc_srv_snapshot_build(src, &s->cfg->identity, &next, d);
     if (st == PC_OK) {
         say("%s: serving policy set %s (%zu policies)", trigger, next->version,
               pc_engine_policy_count(next->engine));
@@ -400,6 +400,17 @@ static void wait_set(sigset_t *set)
     sigaddset(set, SIGTERM);
 }
 
+/* The grant ledger outlives snapshots: a spent grant stays spent across reloads. */
+static pc_status open_ledger(pc_srv *s, pc_diag *d)
+{
+    const pc_grant_config *gc = &s->cfg->identity.grants;
+    if (!gc->signing_key && gc->n_verify_keys == 0)
+        return PC_OK;
+    if (!(s->ledger = pc_grant_ledger_memory(PC_GRANT_LEDGER_DEFAULT_CAP)))
+        return pc_diag_set(d, PC_ERR_NOMEM, "out of memory making the grant ledger");
+    return PC_OK;
+}
+
 pc_status pc_srv_start(const pc_srv_config *cfg, pc_srv **out, pc_diag *d)
 {
     sigset_t set;
@@ -421,7 +432,8 @@ pc_status pc_srv_start(const pc_srv_config *cfg, pc_srv **out, pc_diag *d)
     pthread_mutex_init(&s->state_lock, NULL);
     pthread_mutex_init(&s->token_lock, NULL);
     if (load_token(s, d) != PC_OK || load_tls(s, d) != PC_OK ||
-        load_from_disk(s, "startup", d) != PC_OK ||
+        load_from_disk(s, "startup", d) != PC_OK || pc_srv_journal_open(s, d) != PC_OK ||
+        open_ledger(s, d) != PC_OK || pc_srv_approvals_open(s, d) != PC_OK ||
         open_listeners(s, d) != PC_OK) {
         pc_srv_stop(s);
         return d->status;
@@ -461,6 +473,9 @@ void pc_srv_stop(pc_srv *s)
         if (s->fds[i] >= 0)
             close(s->fds[i]);
     }
+    pc_srv_journal_close(s);   /* the listeners are gone: no decision can still be logging */
+    pc_grant_ledger_free(s->ledger);
+    pc_store_close(s->approvals);
     if (s->unix_bound)
         unlink(s->unix_bound);
     free(s->unix_bound);

@@ -195,11 +195,24 @@ static void snapshot_free(pc_srv_snapshot *s)
     if (!s)
         return;
     pc_engine_free(s->engine);
+    pc_id_trust_free(s->trust);
+    pc_grant_keyring_free(s->grants);
     pc_srv_sources_free(&s->src);
     free(s);
 }
 
-pc_status pc_srv_snapshot_build(pc_srv_sources *src, pc_srv_snapshot **out, pc_diag *d)
+/* The trusted issuers (JWKS files read now) and the grant keys; none without a config. */
+static pc_status load_identity(const pc_id_config *id, pc_srv_snapshot *s, pc_diag *d)
+{
+    if (!id)
+        return PC_OK;
+    if (id->n_issuers > 0 && pc_id_trust_load(id, &s->trust, d) != PC_OK)
+        return d->status;
+    return pc_grant_keyring_load(&id->grants, &s->grants, d);
+}
+
+pc_status pc_srv_snapshot_build(pc_srv_sources *src, const pc_id_config *id,
+                                pc_srv_snapshot **out, pc_diag *d)
 {
     *out = NULL;
     pc_srv_snapshot *s = calloc(1, sizeof *s);
@@ -212,7 +225,7 @@ pc_status pc_srv_snapshot_build(pc_srv_sources *src, pc_srv_snapshot **out, pc_d
     atomic_init(&s->refs, 1);
     s->loaded_at = (int64_t)time(NULL);
     if (build_engine(&s->src, &s->engine, d) != PC_OK ||
-        compute_version(&s->src, s->version, d) != PC_OK) {
+        compute_version(&s->src, s->version, d) != PC_OK || load_identity(id, s, d) != PC_OK) {
         snapshot_free(s);
         return d->status;
     }

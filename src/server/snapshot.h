@@ -8,7 +8,9 @@
 ** locks. Readers take a reference for the length of one HTTP request; the
 ** last release frees it. A reload builds a whole new snapshot off the request
 ** path and swaps it into the slot, so a request always finishes on the
-** snapshot it started with.
+** snapshot it started with. The trusted issuers (their JWKS files re-read)
+** and the grant keys are built with it and swapped with it, so one request
+** sees one consistent policy set and one consistent trust.
 */
 #ifndef PC_SRV_SNAPSHOT_H
 #define PC_SRV_SNAPSHOT_H
@@ -17,6 +19,7 @@
 #include <stdatomic.h>
 
 #include "engine/engine.h"
+#include "identity/identity.h"
 
 #define PC_SRV_MAX_POLICY_FILES 4096
 #define PC_SRV_VERSION_HEX 64      /* SHA-256 in hex */
@@ -41,6 +44,8 @@ typedef struct pc_srv_snapshot {
     atomic_uint refs;
     pc_engine *engine;
     pc_srv_sources src;
+    pc_id_trust *trust;            /* NULL: no identity issuers configured */
+    pc_grant_keyring *grants;      /* NULL: grants not configured */
     char version[PC_SRV_VERSION_HEX + 1];
     int64_t loaded_at;             /* Unix seconds */
 } pc_srv_snapshot;
@@ -52,8 +57,12 @@ pc_status pc_srv_sources_read(const char *dir, const char *schema, const char *e
                               pc_srv_sources *out, pc_diag *d);
 void pc_srv_sources_free(pc_srv_sources *s);
 
-/* Build a snapshot (refs = 1) from sources, which it takes over (*src is emptied). */
-pc_status pc_srv_snapshot_build(pc_srv_sources *src, pc_srv_snapshot **out, pc_diag *d);
+/*
+** Build a snapshot (refs = 1) from sources, which it takes over (*src is
+** emptied), with the trust and grant keys of id (NULL: none).
+*/
+pc_status pc_srv_snapshot_build(pc_srv_sources *src, const pc_id_config *id,
+                                pc_srv_snapshot **out, pc_diag *d);
 pc_srv_snapshot *pc_srv_snapshot_ref(pc_srv_snapshot *s);
 void pc_srv_snapshot_unref(pc_srv_snapshot *s);
 

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "audit/audit.h"
 #include "config.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -53,6 +54,11 @@ typedef struct pc_srv {
     char *unix_bound;             /* the socket path we created, to remove on stop */
     char *tls_cert, *tls_key;     /* PEM texts; libmicrohttpd reads them while it runs */
     size_t tls_key_len;
+    pc_store *audit_store;        /* the decision log's own store handle; NULL: no log */
+    pc_audit_key *audit_key;      /* signs its checkpoints; NULL: none */
+    pc_audit_log *audit;          /* NULL when audit.mode = off */
+    pc_grant_ledger *ledger;      /* revoked and spent grants; NULL without grants.* keys */
+    pc_store *approvals;          /* approval requests; NULL without approvals.db */
 } pc_srv;
 
 /* One HTTP request and its answer. */
@@ -98,6 +104,75 @@ void pc_srv_fail(pc_srv_exchange *x, unsigned status, const char *fmt, ...) PC_P
 /* Monotonic nanoseconds. */
 uint64_t pc_srv_now_ns(void);
 
+/* ---- the decision log (journal.c) ------------------------------------ */
+
+/* One decision as the log records it; what is unknown stays NULL. */
+typedef struct pc_srv_entry {
+    const pc_uid *principal, *action, *resource;
+    const pc_decision *dec;       /* NULL when the request could not be decided */
+    const char *error;            /* why not; NULL when decided */
+    const char *issuer;           /* the verified token's issuer; NULL when none */
+    json_t *context;              /* as decided with; NULL = {} */
+    size_t item;                  /* the item's index within a batch... */
+    bool in_batch;                /* ...when it is one */
+    uint64_t started_ns;          /* when deciding it began */
+    const char *approval_id;      /* asked for (pending) or consumed; NULL: none */
+    bool approval_pending;        /* the answer is approval_required */
+} pc_srv_entry;
+
+/*
+** Append e to the decision log (nothing when audit.mode = off). A record
+** that cannot be appended is an error with why ("audit: ..."): the caller
+** must then answer deny, whatever was decided.
+*/
+pc_status pc_srv_journal(pc_srv_exchange *x, const pc_srv_entry *e, pc_buf *why);
+/* Open the log of s->cfg (none when off); close it. */
+pc_status pc_srv_journal_open(pc_srv *s, pc_diag *d);
+void pc_srv_journal_close(pc_srv *s);
+
+/* ---- grants (grants.c) ------------------------------------------------ */
+
+/* Whether an allow should come with a grant, and of which kind. */
+typedef struct pc_srv_grant_ask {
+    bool wanted;                  /* "grant": true, or a determining policy has @grant */
+    bool single_use;              /* a determining policy has @grant("single_use") */
+} pc_srv_grant_ask;
+
+/* What request req (a native request) decided as dec asks for. */
+pc_srv_grant_ask pc_srv_grant_wanted(json_t *req, const pc_decision *dec);
+/*
+** Issue a grant bound to uids (principal, action, resource) and context;
+** append ,"grant":{...} (or ,"grant_error":"...") to out.
+*/
+void pc_srv_grant_issue(pc_srv_exchange *x, const pc_uid *const uids[3], json_t *context,
+                        pc_srv_grant_ask ask, pc_buf *out);
+
+/* ---- approvals (stepup.c) --------------------------------------------- */
+
+/* What step-up made of an allow. */
+typedef struct pc_srv_approval {
+    bool required;                /* a determining policy has @approval */
+    bool granted;                 /* an approval was consumed: the allow stands */
+    const char *id;               /* the consumed or pending request's id */
+    int64_t expires_us;           /* pending: when the request expires */
+    const char *note;             /* why a presented id could not be used; NULL if none */
+} pc_srv_approval;
+
+pc_status pc_srv_approvals_open(pc_srv *s, pc_diag *d);
+/*
+** After an allow (dec) of uids with context ctx: consume the approval the
+** client presented (NULL: none) or open the pending request. Strings of
+** *out come from a. An error (deny with d's reason) when approval is
+** needed but cannot be had, e.g. without approvals.db.
+*/
+pc_status pc_srv_step_up(pc_srv_exchange *x, const pc_decision *dec,
+                         const pc_uid *const uids[3], json_t *ctx, const char *presented,
+                         pc_arena *a, pc_srv_approval *out, pc_diag *d);
+/* Does this allow need approval (without asking for one: searches only list)? */
+bool pc_srv_needs_approval(const pc_decision *dec);
+/* "approval_id": ..., and for a pending one "expires_at" (and "note"). */
+void pc_srv_approval_json(pc_buf *out, const pc_srv_approval *ap);
+
 /* ---- route handlers -------------------------------------------------- */
 
 void pc_srv_healthz(pc_srv_exchange *x);
@@ -111,6 +186,8 @@ void pc_srv_az_search_action(pc_srv_exchange *x);
 void pc_srv_az_discovery(pc_srv_exchange *x);
 void pc_srv_native_authorize(pc_srv_exchange *x);
 void pc_srv_native_batch(pc_srv_exchange *x);
+void pc_srv_grants_verify(pc_srv_exchange *x);
+void pc_srv_grants_jwks(pc_srv_exchange *x);
 void pc_srv_admin_get(pc_srv_exchange *x);
 void pc_srv_admin_put(pc_srv_exchange *x);
 

@@ -4,7 +4,7 @@
  * run.js — end-to-end tests of `portcullis serve`: the real daemon on
  * 127.0.0.1 (a free port each time), driven over HTTP.
  *
- *   node tests/e2e/run.js [--bin PATH] [--vectors DIR] [--only vectors|bad-input|lifecycle|scoped|security]
+ *   node tests/e2e/run.js [--bin PATH] [--vectors DIR] [--only vectors|bad-input|lifecycle|scoped|security|identity|decision-log|grants|approvals]
  *
  * --bin defaults to build/src/cli/portcullis (then build/portcullis);
  * --vectors to ../shared/conformance/authzen next to the repository. Prints
@@ -24,6 +24,10 @@ const SUITES = {
     lifecycle: require('./lifecycle'),
     scoped: require('./scoped'),
     security: require('./security'),
+    identity: require('./identity'),
+    'decision-log': require('./decisionlog'),
+    grants: require('./grants'),
+    approvals: require('./approvals'),
 };
 
 function parseArgs(argv) {
@@ -47,6 +51,7 @@ async function main() {
     const tally = new Tally();
     const ctx = {
         root: ROOT,
+        bin: opts.bin,
         vectors: opts.vectors,
         tally,
         start: (conf, extra) => daemon.start(opts.bin, conf, extra),

@@ -88,6 +88,38 @@ static void config_values_and_defaults(void **state)
     pc_srv_config_free(&cfg);
 }
 
+static void config_identity_keys(void **state)
+{
+    (void)state;
+    pc_srv_config cfg;
+    char *msg = NULL;
+    pc_status st = load("policy_dir = p\nidentity.required = true\nidentity.subject = must_match\n"
+                        "identity.issuer.ci.issuer = https://ci.example\n"
+                        "identity.issuer.ci.jwks_file = keys/ci.jwks\n"
+                        "identity.issuer.ci.algorithms = EdDSA\n"
+                        "identity.issuer.ci.audiences = portcullis\n"
+                        "identity.issuer.ci.profile = spiffe\n", &cfg, &msg);
+    assert_int_equal(st, PC_OK);
+    assert_null(msg);
+    assert_true(cfg.identity_required);
+    assert_true(cfg.subject_must_match);
+    assert_int_equal(cfg.identity.n_issuers, 1);
+    assert_non_null(strstr(cfg.identity.issuers[0].jwks_file, "/keys/ci.jwks"));   /* joined */
+    assert_non_null(cfg.identity.issuers[0].principal_type);   /* profile default filled */
+    pc_srv_config_free(&cfg);
+    assert_int_equal(load("policy_dir = p\n", &cfg, &msg), PC_OK);
+    assert_false(cfg.identity_required);      /* defaults: optional, body subject ignored */
+    assert_false(cfg.subject_must_match);
+    assert_int_equal(cfg.identity.n_issuers, 0);
+    assert_int_equal(cfg.audit_mode, PC_SRV_AUDIT_OFF);   /* no decision log unless asked */
+    pc_srv_config_free(&cfg);
+    assert_int_equal(load("policy_dir = p\naudit.db = log.db\naudit.mode = async\n", &cfg, &msg),
+                     PC_OK);
+    assert_int_equal(cfg.audit_mode, PC_SRV_AUDIT_ASYNC);
+    assert_non_null(strstr(cfg.audit_db, "/log.db"));          /* relative to the file */
+    pc_srv_config_free(&cfg);
+}
+
 static void config_tls_alone_is_a_listener(void **state)
 {
     (void)state;
@@ -118,6 +150,15 @@ static void config_errors_name_the_line(void **state)
         {"schema = s\n", "policy_dir is required"},
         {"policy_dir = p\ntls_listen = 127.0.0.1:8443\ntls_cert = c.pem\n",
          "tls_listen, tls_cert and tls_key go together"},
+        {"policy_dir = p\nidentity.subject = trust_me\n",
+         ":2: identity.subject must be must_match or ignore, not 'trust_me'"},
+        {"policy_dir = p\nidentity.required = true\n",
+         "identity.required = true needs at least one identity.issuer.NAME"},
+        {"policy_dir = p\n\nidentity.issuer.ci.clock_skew = 99999\n", ":3: "},
+        {"policy_dir = p\nidentity.issuer.ci.issuer = https://ci\n", "portcullis.conf: "},
+        {"policy_dir = p\naudit.mode = always\n",
+         ":2: audit.mode must be one of off|sync|async, not 'always'"},
+        {"policy_dir = p\naudit.mode = sync\n", "audit.mode = sync needs audit.db"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pc_srv_config cfg;
@@ -174,7 +215,7 @@ static pc_srv_snapshot *cert_snapshot(void)
     pc_diag d;
     pc_diag_init(&d);
     if (pc_srv_sources_read(CERT_DIR, "schema.json", "entities.json", &src, &d) != PC_OK ||
-        pc_srv_snapshot_build(&src, &snap, &d) != PC_OK)
+        pc_srv_snapshot_build(&src, NULL, &snap, &d) != PC_OK)
         fail_msg("loading %s: %s", CERT_DIR, d.msg ? d.msg : "?");
     pc_diag_clear(&d);
     return snap;
@@ -208,7 +249,7 @@ static void snapshot_refuses_a_bad_set(void **state)
     pc_srv_snapshot *snap = NULL;
     pc_diag d;
     pc_diag_init(&d);
-    assert_int_not_equal(pc_srv_snapshot_build(&src, &snap, &d), PC_OK);
+    assert_int_not_equal(pc_srv_snapshot_build(&src, NULL, &snap, &d), PC_OK);
     assert_null(snap);
     assert_non_null(strstr(d.msg, "bad.cedar"));
     assert_int_equal(src.n_policies, 0);   /* taken over and freed */
@@ -342,6 +383,7 @@ int main(void)
         cmocka_unit_test(config_values_and_defaults),
         cmocka_unit_test(config_errors_name_the_line),
         cmocka_unit_test(config_tls_alone_is_a_listener),
+        cmocka_unit_test(config_identity_keys),
         cmocka_unit_test(mapping_types),
         cmocka_unit_test(snapshot_version_and_entities),
         cmocka_unit_test(snapshot_refuses_a_bad_set),
