@@ -19,6 +19,9 @@
 **   max_body_bytes    request body bound (default 1048576)
 **   max_batch_items   bound on evaluations / requests in one batch (default 10000)
 **   reload_poll_ms    how often to look for changed policy files (default 1000; 0 = off)
+**   validate_policies true (default) | false: with a schema, a policy set must pass
+**                     strict validation before it serves (startup, reload, admin PUT);
+**                     a failing reload keeps the old set, with the errors in /readyz
 **
 **   authzen.type_case            capitalize (user -> User, default) | verbatim
 **   authzen.namespace            Cedar namespace for mapped types and actions (default none)
@@ -105,6 +108,7 @@ static const key_spec keys[] = {
     {"max_body_bytes", K_SIZE, OFF(max_body_bytes), 2, PC_SRV_MAX_BODY_LIMIT, NULL, NULL},
     {"max_batch_items", K_UINT, OFF(max_batch_items), 1, PC_SRV_MAX_BATCH_LIMIT, NULL, NULL},
     {"reload_poll_ms", K_UINT, OFF(reload_poll_ms), 0, MAX_POLL_MS, NULL, NULL},
+    {"validate_policies", K_CHOICE, OFF(validate_policies), 0, 0, "true", "false"},
     {"authzen.type_case", K_CHOICE, OFF(map.capitalize), 0, 0, "capitalize", "verbatim"},
     {"authzen.namespace", K_STR, OFF(map.cedar_namespace), 0, 0, NULL, NULL},
     {"authzen.properties", K_CHOICE, OFF(map.properties), 0, 0, "attributes", "ignore"},
@@ -356,6 +360,7 @@ static void set_defaults(pc_srv_config *cfg)
     cfg->map.properties = true;
     cfg->map.action_properties = true;
     cfg->map.validate = true;
+    cfg->validate_policies = true;
     cfg->map.page_size = DEFAULT_PAGE_SIZE;
     cfg->approvals_ttl = DEFAULT_APPROVAL_TTL;
     pc_id_config_init(&cfg->identity);

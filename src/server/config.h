@@ -68,6 +68,7 @@ typedef struct pc_srv_config {
     size_t max_body_bytes;
     uint32_t max_batch_items;
     uint32_t reload_poll_ms;      /* 0: reload on SIGHUP only */
+    bool validate_policies;       /* validate_policies: strict validation before serving */
     pc_srv_mapping map;
     pc_id_config identity;        /* identity.issuer.* and grants.* (identity/identity.h) */
     bool identity_required;       /* identity.required: no or bad token -> deny */

@@ -89,6 +89,7 @@ pc_status pc_srv_install(pc_srv *s, pc_srv_sources *src, const char *trigger,
 {
     pthread_mutex_lock(&s->reload_lock);
     pc_srv_snapshot *next = NULL;
+    src->validate = s->cfg->validate_policies;
     pc_status st = pc_srv_snapshot_build(src, &s->cfg->identity, &next, d);
     if (st == PC_OK) {
         say("%s: serving policy set %s (%zu policies)", trigger, next->version,

@@ -178,6 +178,9 @@ static pc_status build_engine(const pc_srv_sources *src, pc_engine **out, pc_dia
     for (uint32_t i = 0; st == PC_OK && i < src->n_policies; i++)
         st = pc_engine_load_policies(e, src->policies[i].text, src->policies[i].len,
                                      src->policies[i].name, &err);
+    /* a typo in an attribute must not silently become a deny (or a missing forbid) */
+    if (st == PC_OK && src->validate && src->schema.text)
+        st = pc_engine_validate(e, &err);
     if (st != PC_OK) {
         pc_diag_set(d, st, "%s", err.message ? err.message : "out of memory building the engine");
         pc_error_clear(&err);

@@ -38,6 +38,7 @@ typedef struct pc_srv_sources {
     pc_srv_text schema;            /* text NULL: no schema */
     pc_schema_format schema_format;
     pc_srv_text entities;          /* text NULL: no entities */
+    bool validate;                 /* with a schema, refuse a set that fails strict validation */
 } pc_srv_sources;
 
 typedef struct pc_srv_snapshot {

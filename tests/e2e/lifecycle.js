@@ -5,6 +5,8 @@
  *   - a changed policy file is picked up (good reload swaps the set);
  *   - a broken policy file is refused: the old set keeps serving, and
  *     /readyz and /metrics say the reload failed;
+ *   - a policy file that parses but fails strict validation against the
+ *     schema is refused the same way (validate_policies, on by default);
  *   - SIGHUP reloads when file polling is off;
  *   - the admin API needs the bearer token, refuses an invalid upload
  *     without touching the serving set, and swaps in a valid one;
@@ -84,6 +86,29 @@ async function fileReloads(ctx, t) {
         fs.unlinkSync(path.join(dir, 'broken.cedar'));
         const fixed = await waitReady(daemon, (b) => b.last_reload.ok === true);
         t('removing the broken file recovers', fixed.ok, show(fixed.body));
+    } finally {
+        await daemon.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/* A typo in an attribute must not reach the serving set: strict validation gates reloads. */
+async function validationGate(ctx, t) {
+    const dir = scratch(ctx.root, 100);
+    const daemon = await ctx.start(path.join(dir, 'portcullis.conf'));
+    try {
+        const v1 = (await daemon.request({ path: '/readyz' })).json.policy_set_version;
+        fs.writeFileSync(path.join(dir, 'typo.cedar'),
+            'forbid (principal, action, resource) when { principal.no_such_attribute == 1 };\n');
+        const bad = await waitReady(daemon, (b) => b.last_reload.ok === false);
+        t('a policy set that fails validation is refused, with the error located', bad.ok &&
+            bad.body.policy_set_version === v1 &&
+            /do not validate/.test(bad.body.last_reload.error || '') &&
+            /typo\.cedar:1:/.test(bad.body.last_reload.error || ''), show(bad.body));
+        t('the validated set keeps serving', (await bobMayWrite(daemon)) === false);
+        fs.unlinkSync(path.join(dir, 'typo.cedar'));
+        const fixed = await waitReady(daemon, (b) => b.last_reload.ok === true);
+        t('removing the typo recovers', fixed.ok && fixed.body.policy_set_version === v1, show(fixed.body));
     } finally {
         await daemon.stop();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -185,7 +210,8 @@ async function unixSocket(ctx, t) {
 }
 
 async function run(ctx) {
-    const parts = { 'reload on file change': fileReloads, 'reload on SIGHUP': sighupReloads,
+    const parts = { 'reload on file change': fileReloads, 'validation gates reloads': validationGate,
+        'reload on SIGHUP': sighupReloads,
         'admin API': adminApi, 'decisions during reloads': decideWhileReloading, 'unix socket': unixSocket };
     for (const [suite, fn] of Object.entries(parts)) {
         const t = (name, ok, details) => ctx.tally.check(suite, name, ok, details);
