@@ -23,6 +23,16 @@
 ** JSON-RPC error -32001 with the reason and the decision id; a PDP fault
 ** answers -32603. Either way nothing reaches the server.
 **
+** "approval_required" (an allow by an @approval policy, held back until a
+** human approves) answers -32002 naming the approval request, and the gate
+** remembers that request's id under the call's key: method, name and the
+** digest of its arguments, canonical as the daemon's (pc_json_digest). The
+** agent retries the same call; the gate then presents the remembered id
+** ("approval_id" in the PDP request), and once approved the daemon allows
+** it exactly once, so the gate forgets the id. A changed argument is another
+** key, hence a new approval request (the daemon binds the whole context's
+** digest, so it would refuse the old id for it anyway).
+**
 ** tools/list is not refused but its answer is filtered: the gate remembers
 ** the request's id, and when the server's answer with that id comes back it
 ** asks once per tool (phase "list", no arguments: "may this principal call
@@ -42,6 +52,7 @@
 */
 #include <string.h>
 
+#include "audit/audit.h"
 #include "pep.h"
 
 #define LOG_PREFIX "portcullis mcp-proxy: "
@@ -79,7 +90,8 @@ pc_status pc_pep_gate_init(pc_pep_gate *g, const pc_pep_gate_config *cfg, pc_pep
     g->pdp = pdp;
     g->pending_lists = json_object();
     g->hints = json_object();
-    if (!g->pending_lists || !g->hints) {
+    g->approvals = json_object();
+    if (!g->pending_lists || !g->hints || !g->approvals) {
         pc_pep_gate_free(g);
         return pc_diag_set(d, PC_ERR_NOMEM, "out of memory");
     }
@@ -90,7 +102,8 @@ void pc_pep_gate_free(pc_pep_gate *g)
 {
     json_decref(g->pending_lists);
     json_decref(g->hints);
-    g->pending_lists = g->hints = NULL;
+    json_decref(g->approvals);
+    g->pending_lists = g->hints = g->approvals = NULL;
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -221,6 +234,7 @@ static json_t *tool_request(const pc_pep_gate *g, const char *name, json_t *args
 /* What one gated client message asks, or why its params make no sense. */
 typedef struct ask {
     json_t *request;     /* NULL when params are unusable (why says how) or memory ran out */
+    json_t *args;        /* the arguments (owned; NULL for a resource), for the approval key */
     const char *what;    /* the tool name, URI or prompt name, for messages */
     const char *why;
 } ask;
@@ -256,7 +270,7 @@ static void build_ask(const pc_pep_gate *g, kind k, json_t *params, ask *a)
         a->request = pdp_request(g, "read_resource", "Resource", a->what,
                                  json_pack("{s:s, s:s, s:O}", "server", g->cfg->server, "uri",
                                            a->what, "session", g->cfg->session));
-    json_decref(args);
+    a->args = args;
 }
 
 /* ---- the client's messages --------------------------------------------- */
@@ -292,9 +306,101 @@ static bool answer_refusal(pc_pep_queue *to_client, json_t *id, const char *meth
     return ok;
 }
 
+/* -32002: the call waits for a human; data names the request to approve. */
+static bool answer_approval(pc_pep_queue *to_client, json_t *id, const char *method,
+                            const char *what, const pc_pep_verdict *v)
+{
+    if (!id)
+        return true;
+    if (!v->approval_id || !v->decision_id)
+        return false;   /* the verdict's copies failed: out of memory */
+    pc_buf m;
+    pc_buf_init(&m);
+    pc_buf_printf(&m, "portcullis: %s %s needs approval: approval request %s (decision %s); "
+                      "retry the same call once it is approved",
+                  method, what, v->approval_id, v->decision_id);
+    json_t *data = decision_data(v);
+    if (data)
+        json_object_set_new(data, "approval_id", json_string(v->approval_id));
+    bool ok = !m.oom && data && refuse(to_client, id, PC_PEP_RPC_APPROVAL, m.data, data);
+    if (m.oom || !data)
+        json_decref(data);
+    pc_buf_free(&m);
+    return ok;
+}
+
 static const char *outcome_word(pc_pep_outcome o)
 {
-    return o == PC_PEP_ALLOW ? "ALLOW" : o == PC_PEP_DENY ? "DENY" : "FAULT";
+    return o == PC_PEP_ALLOW      ? "ALLOW"
+           : o == PC_PEP_DENY     ? "DENY"
+           : o == PC_PEP_APPROVAL ? "APPROVAL"
+                                  : "FAULT";
+}
+
+/* ---- approvals awaited ------------------------------------------------- */
+
+/*
+** The key of one call: "METHOD\nNAME\nDIGEST", the digest of its arguments
+** in the daemon's canonical form. malloc'ed; NULL when out of memory. Two
+** calls that shared a key could at worst present an id the daemon refuses:
+** it binds the approval to the digest of the whole context it decides on.
+*/
+static char *approval_key(const char *method, const char *what, json_t *args)
+{
+    uint8_t digest[PC_HASH_LEN];
+    char hex[2 * PC_HASH_LEN + 1];
+    pc_diag d;
+    pc_diag_init(&d);
+    pc_status st = pc_json_digest(args, digest, &d);
+    pc_diag_clear(&d);
+    if (st != PC_OK)
+        return NULL;
+    pc_hex(digest, PC_HASH_LEN, hex);
+    pc_buf k;
+    pc_buf_init(&k);
+    pc_buf_printf(&k, "%s\n%s\n%s", method, what, hex);
+    return pc_buf_take(&k);
+}
+
+/* Present the approval awaited for this call, if any, with the PDP request. */
+static bool present_approval(const pc_pep_gate *g, const char *key, json_t *request)
+{
+    json_t *awaited = json_object_get(g->approvals, key);
+    return !awaited || json_object_set(request, "approval_id", awaited) == 0;
+}
+
+/*
+** After the verdict: a pending request is remembered (bounded), an allow
+** used the approval up. A deny or fault leaves it: the approval may still
+** be good for a retry once, say, the posture is healthy again.
+*/
+static void note_approval(pc_pep_gate *g, const char *key, const pc_pep_verdict *v)
+{
+    if (v->outcome == PC_PEP_ALLOW) {
+        json_object_del(g->approvals, key);
+        return;
+    }
+    if (v->outcome != PC_PEP_APPROVAL || !v->approval_id)
+        return;
+    bool full = json_object_size(g->approvals) >= PC_PEP_MAX_APPROVALS;
+    if (full && !json_object_get(g->approvals, key)) {
+        log_line(g, "remembering %u awaited approvals at most; approval %s is not remembered, "
+                    "so its retry asks anew", PC_PEP_MAX_APPROVALS, v->approval_id);
+        return;
+    }
+    json_object_set_new(g->approvals, key, json_string(v->approval_id));
+}
+
+/* Forward, refuse or ask for approval, by the verdict. */
+static bool act_on(pc_pep_queue *to_server, pc_pep_queue *to_client, json_t *id,
+                   const char *method, const char *what, const pc_pep_verdict *v,
+                   const char *p, size_t n)
+{
+    if (v->outcome == PC_PEP_ALLOW)
+        return pc_pep_queue_put(to_server, p, n);
+    if (v->outcome == PC_PEP_APPROVAL)
+        return answer_approval(to_client, id, method, what, v);
+    return answer_refusal(to_client, id, method, what, v);
 }
 
 /* Ask about one gated message; forward it or answer it. */
@@ -305,21 +411,31 @@ static bool gate_one(pc_pep_gate *g, json_t *msg, kind k, const char *p, size_t 
     json_t *id = json_object_get(msg, "id");
     ask a = {0};
     build_ask(g, k, json_object_get(msg, "params"), &a);
+    if (!a.request)
+        json_decref(a.args);
     if (!a.request && !a.why)
         return false;
     if (!a.request) {
         log_line(g, "REFUSE %s: %s", method, a.why);
         return !id || refuse(to_client, id, PC_PEP_RPC_INVALID_PARAMS, a.why, NULL);
     }
+    char *key = approval_key(method, a.what, a.args);
+    bool ok = key && present_approval(g, key, a.request);
     pc_pep_verdict v = {0};
-    pc_pep_authorize(g->pdp, a.request, &v);
+    if (ok)
+        pc_pep_authorize(g->pdp, a.request, &v);
     json_decref(a.request);
-    log_line(g, "%s %s %s: %s%s%s", outcome_word(v.outcome), method, a.what,
-             v.why ? v.why : "out of memory", v.decision_id ? " decision " : "",
-             v.decision_id ? v.decision_id : "");
-    bool ok = v.outcome == PC_PEP_ALLOW ? pc_pep_queue_put(to_server, p, n)
-                                        : answer_refusal(to_client, id, method, a.what, &v);
+    json_decref(a.args);
+    if (ok) {
+        log_line(g, "%s %s %s: %s%s%s%s%s", outcome_word(v.outcome), method, a.what,
+                 v.why ? v.why : "out of memory", v.decision_id ? " decision " : "",
+                 v.decision_id ? v.decision_id : "", v.approval_id ? " approval " : "",
+                 v.approval_id ? v.approval_id : "");
+        note_approval(g, key, &v);
+        ok = act_on(to_server, to_client, id, method, a.what, &v, p, n);
+    }
     pc_pep_verdict_clear(&v);
+    free(key);
     return ok;
 }
 
@@ -450,13 +566,13 @@ static bool fail_list(pc_pep_gate *g, json_t *msg, const char *why)
            json_object_set_new(msg, "error", err) == 0;
 }
 
-/* Keep the tools whose verdict allows; tools is rebuilt in place. */
+/* Keep the tools whose verdict allows, at once or with approval; tools is rebuilt in place. */
 static bool keep_allowed(pc_pep_gate *g, json_t *result, json_t *named, pc_pep_verdict *v,
                          size_t listed)
 {
     json_t *kept = json_array();
     for (size_t i = 0; kept && i < json_array_size(named); i++)
-        if (v[i].outcome == PC_PEP_ALLOW)
+        if (v[i].outcome == PC_PEP_ALLOW || v[i].outcome == PC_PEP_APPROVAL)
             json_array_append(kept, json_array_get(named, i));
     log_line(g, "LIST tools/list: %zu of %zu tools allowed%s%s", json_array_size(kept), listed,
              v[0].decision_id ? " decision " : "", v[0].decision_id ? v[0].decision_id : "");

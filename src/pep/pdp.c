@@ -9,8 +9,9 @@
 **
 ** The answer is trusted only when it is exactly what the daemon's native API
 ** promises (src/server/native.c): HTTP 200, a JSON object whose "decision" is
-** "allow" or "deny", "reasons" and "errors" arrays when present, and a string
-** "decision_id". Anything else is a fault. 401 and 403 are the one
+** "allow", "deny" or "approval_required" (the last with a string
+** "approval_id" naming the approval request), "reasons" and "errors" arrays
+** when present, and a string "decision_id". Anything else is a fault. 401 and 403 are the one
 ** exception: the PDP looked at the agent's credentials and turned them down,
 ** which is a decision (deny), not an outage.
 */
@@ -210,6 +211,7 @@ void pc_pep_verdict_clear(pc_pep_verdict *v)
     free(v->decision_id);
     json_decref(v->reasons);
     json_decref(v->errors);
+    free(v->approval_id);
     memset(v, 0, sizeof *v);
 }
 
@@ -250,23 +252,44 @@ static char *explain(bool allow, json_t *reasons, json_t *errors, const char *er
     return pc_buf_take(&b);
 }
 
+/*
+** The outcome a "decision" word stands for, or PC_PEP_FAULT when it is none.
+** "approval_required" counts only with an approval id of sensible length:
+** without one the agent could never have the call approved.
+*/
+static pc_pep_outcome outcome_of(const char *dec, const char *approval_id)
+{
+    size_t n = approval_id ? strlen(approval_id) : 0;
+    if (!dec)
+        return PC_PEP_FAULT;
+    if (!strcmp(dec, "allow"))
+        return PC_PEP_ALLOW;
+    if (!strcmp(dec, "deny"))
+        return PC_PEP_DENY;
+    bool pending = !strcmp(dec, "approval_required") && n > 0 && n <= PC_PEP_MAX_APPROVAL_ID_BYTES;
+    return pending ? PC_PEP_APPROVAL : PC_PEP_FAULT;
+}
+
 /* One decision object into v; false (v untouched) when it is not well-typed. */
 static bool read_decision(json_t *a, const char *decision_id, pc_pep_verdict *v)
 {
-    const char *dec = json_string_value(json_object_get(a, "decision"));
+    const char *approval = json_string_value(json_object_get(a, "approval_id"));
+    pc_pep_outcome o = outcome_of(json_string_value(json_object_get(a, "decision")), approval);
     json_t *reasons = json_object_get(a, "reasons"), *errors = json_object_get(a, "errors");
     json_t *error = json_object_get(a, "error");
-    bool typed = json_is_object(a) && dec && (!strcmp(dec, "allow") || !strcmp(dec, "deny")) &&
+    bool typed = json_is_object(a) && o != PC_PEP_FAULT &&
                  (!reasons || (json_is_array(reasons) && all_strings(reasons))) &&
                  (!errors || json_is_array(errors)) && (!error || json_is_string(error));
     if (!typed)
         return false;
-    bool allow = !strcmp(dec, "allow");
+    /* an allow held back for approval was still permitted by its policies */
+    bool allow = o != PC_PEP_DENY;
     pc_pep_verdict_clear(v);
-    v->outcome = allow ? PC_PEP_ALLOW : PC_PEP_DENY;
+    v->outcome = o;
     v->reasons = reasons ? json_incref(reasons) : json_array();
     v->errors = errors ? json_incref(errors) : json_array();
     v->decision_id = strdup(decision_id);
+    v->approval_id = o == PC_PEP_APPROVAL ? strdup(approval) : NULL;
     v->why = explain(allow, reasons, errors, json_string_value(error));
     return true;
 }

@@ -41,9 +41,12 @@
 #define PC_PEP_MAX_RISKS 256               /* --risk flags */
 #define PC_PEP_CHILD_GRACE_MS 2000         /* after stdin closes, before SIGTERM, then SIGKILL */
 #define PC_PEP_MAX_NAME_BYTES 128          /* --server-name, --namespace */
+#define PC_PEP_MAX_APPROVALS 1024          /* tool calls awaiting a human, remembered per session */
+#define PC_PEP_MAX_APPROVAL_ID_BYTES 128   /* a longer approval id from the PDP is garbage */
 
 /* JSON-RPC error codes the gate answers with. */
 #define PC_PEP_RPC_DENIED (-32001)         /* the PDP said no */
+#define PC_PEP_RPC_APPROVAL (-32002)       /* the PDP said yes once a human approves */
 #define PC_PEP_RPC_INTERNAL (-32603)       /* the PDP could not be asked: fail closed */
 #define PC_PEP_RPC_PARSE (-32700)
 #define PC_PEP_RPC_INVALID_REQUEST (-32600)
@@ -62,7 +65,8 @@ typedef struct pc_pep_pdp pc_pep_pdp;
 typedef enum pc_pep_outcome {
     PC_PEP_FAULT = 0,       /* no usable answer: treated as a refusal */
     PC_PEP_DENY,
-    PC_PEP_ALLOW
+    PC_PEP_ALLOW,
+    PC_PEP_APPROVAL         /* "approval_required": not yet; approval_id names the request */
 } pc_pep_outcome;
 
 /* One decision as the enforcement point sees it. Zero-initialize; clear after use. */
@@ -72,6 +76,7 @@ typedef struct pc_pep_verdict {
     char *decision_id;      /* the PDP's id for the audit trail; NULL on a fault */
     json_t *reasons;        /* the PDP's "reasons" array (owned); NULL on a fault */
     json_t *errors;         /* the PDP's "errors" array (owned); NULL on a fault */
+    char *approval_id;      /* the approval request, set only with PC_PEP_APPROVAL */
 } pc_pep_verdict;
 
 /* Check the configuration (URL form, token characters, timeout) and make a client. */
@@ -81,8 +86,9 @@ void pc_pep_pdp_free(pc_pep_pdp *p);
 const char *pc_pep_pdp_where(const pc_pep_pdp *p);
 
 /*
-** Ask about one request object {"principal", "action", "resource", "context"}.
-** Never fails: any fault is a PC_PEP_FAULT verdict with why set.
+** Ask about one request object {"principal", "action", "resource", "context"
+** [, "approval_id"]}. Never fails: any fault is a PC_PEP_FAULT verdict with
+** why set. "approval_required" is PC_PEP_APPROVAL only with an approval id.
 */
 void pc_pep_authorize(pc_pep_pdp *p, json_t *request, pc_pep_verdict *out);
 /*
@@ -181,6 +187,7 @@ typedef struct pc_pep_gate {
     pc_pep_pdp *pdp;
     json_t *pending_lists;  /* ids (as compact JSON) of tools/list requests in flight */
     json_t *hints;          /* tool name -> its last announced annotations */
+    json_t *approvals;      /* approval key (tool, arguments digest) -> approval id awaited */
     bool hints_full_said;   /* told the log once that the hint table is full */
 } pc_pep_gate;
 

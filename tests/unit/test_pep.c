@@ -57,7 +57,8 @@ typedef enum fake_mode {
     FAKE_HANG,         /* answers correctly, HANG_MS too late (cut short by fake_stop) */
     FAKE_500,
     FAKE_401,
-    FAKE_SHORT_BATCH   /* a batch answer with one result missing */
+    FAKE_SHORT_BATCH,  /* a batch answer with one result missing */
+    FAKE_PENDING_NO_ID /* 200 with "approval_required" but no approval_id */
 } fake_mode;
 
 typedef struct fake_pdp {
@@ -69,13 +70,43 @@ typedef struct fake_pdp {
     pthread_mutex_t lock;
     char *last_body, *last_auth;
     int requests;
+    int approvals_issued;    /* approval requests made so far: ids "ap-1", "ap-2", ... */
+    char approved[32];       /* the one approved, unused request id; "" for none */
 } fake_pdp;
 
 static fake_pdp pdp_srv;
 
-/* The rule: anything that mentions "secret" is denied. */
-static json_t *fake_decide(json_t *req)
+#define FAKE_APPROVAL_TOOL "crm/pay"   /* the fake's @approval tool */
+
+/*
+** The daemon's step-up in small: a call of the approval tool is
+** "approval_required" unless it presents the approved id, which it uses up;
+** a pending id presented again stays pending; no id makes a new request.
+*/
+static json_t *fake_step_up(fake_pdp *f, json_t *req)
 {
+    const char *presented = json_string_value(json_object_get(req, "approval_id"));
+    if (presented && !strcmp(presented, f->approved)) {
+        f->approved[0] = '\0';
+        return json_pack("{s:s, s:[s], s:[], s:s}", "decision", "allow", "reasons",
+                         "permit-pay", "errors", "approval_id", presented);
+    }
+    char id[32];
+    if (presented)
+        snprintf(id, sizeof id, "%s", presented);
+    else
+        snprintf(id, sizeof id, "ap-%d", ++f->approvals_issued);
+    return json_pack("{s:s, s:[s], s:[], s:s}", "decision", "approval_required", "reasons",
+                     "permit-pay", "errors", "approval_id", id);
+}
+
+/* The rules: anything that mentions "secret" is denied; the approval tool needs a human. */
+static json_t *fake_decide(fake_pdp *f, json_t *req)
+{
+    json_t *res = json_object_get(req, "resource");
+    const char *resource = json_string_value(json_object_get(res, "id"));
+    if (resource && !strcmp(resource, FAKE_APPROVAL_TOOL))
+        return fake_step_up(f, req);
     char *text = json_dumps(req, JSON_COMPACT);
     bool deny = text && strstr(text, "secret");
     free(text);
@@ -87,8 +118,10 @@ static json_t *fake_answer(fake_pdp *f, const char *url, json_t *body)
 {
     if (f->mode == FAKE_NOT_DECISION)
         return json_pack("{s:s, s:s}", "decision", "maybe", "decision_id", "x");
+    if (f->mode == FAKE_PENDING_NO_ID)
+        return json_pack("{s:s, s:s}", "decision", "approval_required", "decision_id", "x");
     if (!strstr(url, "/batch")) {
-        json_t *a = fake_decide(body);
+        json_t *a = fake_decide(f, body);
         if (f->mode != FAKE_NO_ID)
             json_object_set_new(a, "decision_id", json_string("fake-one"));
         return a;
@@ -96,7 +129,7 @@ static json_t *fake_answer(fake_pdp *f, const char *url, json_t *body)
     json_t *results = json_array(), *r;
     size_t i;
     json_array_foreach(json_object_get(body, "requests"), i, r) json_array_append_new(
-        results, fake_decide(r));
+        results, fake_decide(f, r));
     if (f->mode == FAKE_SHORT_BATCH)
         json_array_remove(results, 0);
     return json_pack("{s:o, s:s}", "results", results, "decision_id", "fake-batch");
@@ -526,6 +559,7 @@ static void test_pdp_faults(void **state)
         {FAKE_GARBAGE, "not a JSON object"},
         {FAKE_NOT_DECISION, "not a decision"},
         {FAKE_NO_ID, "not a decision"},
+        {FAKE_PENDING_NO_ID, "not a decision"},
         {FAKE_500, "HTTP 500: fake trouble"},
         {FAKE_HANG, "imeout"},
     };
@@ -741,6 +775,79 @@ static void test_gate_call_denied_never_forwarded(void **state)
     /* The same call as a notification: dropped, and there is nobody to answer. */
     from_client("{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\","
                 "\"params\":{\"name\":\"secret\"}}\n");
+    assert_string_equal(queued(&gf.to_server), "");
+    assert_string_equal(queued(&gf.to_client), "");
+}
+
+#define PAY_CALL(args) \
+    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\","     \
+    "\"params\":{\"name\":\"pay\",\"arguments\":" args "}}\n"
+
+/* The approval id the last PDP request presented, or NULL (caller frees). */
+static char *presented_approval(void)
+{
+    json_t *sent = fake_last_request();
+    const char *id = json_string_value(json_object_get(sent, "approval_id"));
+    char *copy = id ? strdup(id) : NULL;
+    json_decref(sent);
+    return copy;
+}
+
+/* A call that must wait for approval id want; nothing reaches the server. */
+static void expect_approval(const char *line, const char *presented, const char *want)
+{
+    drain();
+    from_client(line);
+    char *sent = presented_approval();
+    if (presented)
+        assert_string_equal(sent, presented);
+    else
+        assert_null(sent);
+    free(sent);
+    assert_string_equal(queued(&gf.to_server), "");
+    json_t *err = client_got();
+    assert_int_equal(error_code(err), PC_PEP_RPC_APPROVAL);
+    assert_non_null(strstr(error_text(err), "needs approval"));
+    assert_non_null(strstr(error_text(err), want));
+    json_t *data = json_object_get(json_object_get(err, "error"), "data");
+    assert_string_equal(json_string_value(json_object_get(data, "approval_id")), want);
+    assert_string_equal(json_string_value(json_object_get(data, "decision_id")), "fake-one");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(data, "reasons"), 0)),
+                        "permit-pay");
+    json_decref(err);
+}
+
+static void test_gate_approval_retry_once(void **state)
+{
+    (void)state;
+    expect_approval(PAY_CALL("{\"amount\":500,\"to\":\"acme\"}"), NULL, "ap-1");
+    /* Not approved yet: the retry presents the id and still waits. */
+    expect_approval(PAY_CALL("{\"amount\":500,\"to\":\"acme\"}"), "ap-1", "ap-1");
+    /* Approved: the same arguments (in another key order) go through, once. */
+    snprintf(pdp_srv.approved, sizeof pdp_srv.approved, "ap-1");
+    drain();
+    const char *line = PAY_CALL("{\"to\":\"acme\",\"amount\":500}");
+    from_client(line);
+    assert_string_equal(queued(&gf.to_server), line);
+    assert_string_equal(queued(&gf.to_client), "");
+    char *sent = presented_approval();
+    assert_string_equal(sent, "ap-1");
+    free(sent);
+    /* Used up: the next retry presents nothing and makes a new request. */
+    expect_approval(PAY_CALL("{\"amount\":500,\"to\":\"acme\"}"), NULL, "ap-2");
+}
+
+static void test_gate_approval_bound_to_arguments(void **state)
+{
+    (void)state;
+    expect_approval(PAY_CALL("{\"amount\":500}"), NULL, "ap-1");
+    snprintf(pdp_srv.approved, sizeof pdp_srv.approved, "ap-1");
+    /* Another amount is another call: ap-1 is not presented for it. */
+    expect_approval(PAY_CALL("{\"amount\":501}"), NULL, "ap-2");
+    /* A notification waiting for approval has nobody to tell, and is not forwarded. */
+    drain();
+    from_client("{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\","
+                "\"params\":{\"name\":\"pay\",\"arguments\":{\"amount\":7}}}\n");
     assert_string_equal(queued(&gf.to_server), "");
     assert_string_equal(queued(&gf.to_client), "");
 }
@@ -1425,6 +1532,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_gate_call_denied_never_forwarded, gate_setup,
                                         gate_teardown),
         cmocka_unit_test_setup_teardown(test_gate_fault_is_32603, gate_setup, gate_teardown),
+        cmocka_unit_test_setup_teardown(test_gate_approval_retry_once, gate_setup, gate_teardown),
+        cmocka_unit_test_setup_teardown(test_gate_approval_bound_to_arguments, gate_setup,
+                                        gate_teardown),
         cmocka_unit_test_setup_teardown(test_gate_escaped_method_is_gated, gate_setup,
                                         gate_teardown),
         cmocka_unit_test_setup_teardown(test_gate_resources_and_prompts, gate_setup, gate_teardown),

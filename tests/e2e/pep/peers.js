@@ -59,7 +59,8 @@ process.on('exit', () => {
 
 /*
  * Connect an SDK client through the proxy. opts: { bin, pdp, server
- * ('everything' | 'fs'), dir, timeoutMs, flags (extra proxy flags),
+ * ('everything' | 'fs'), principal (default Agent::"tester"), dir,
+ * timeoutMs, flags (extra proxy flags),
  * capabilities, handlers: [[schema, fn], ...] }. Resolves to a session.
  * The PDP timeout defaults to a generous one: the suites that test the
  * healthy path should not fail because a sanitizer build is slow.
@@ -68,7 +69,7 @@ async function connect(opts) {
     const [script, ...args] = SERVERS[opts.server](opts.dir);
     const transport = new StdioClientTransport({
         command: opts.bin,
-        args: ['mcp-proxy', '--pdp', opts.pdp, '--principal', 'Agent::"tester"',
+        args: ['mcp-proxy', '--pdp', opts.pdp, '--principal', opts.principal || 'Agent::"tester"',
             '--server-name', opts.server, '--token-env', 'PC_E2E_AGENT_TOKEN',
             '--timeout-ms', String(opts.timeoutMs || HEALTHY_TIMEOUT_MS), ...(opts.flags || []), '--', process.execPath, script, ...args],
         env: Object.assign({}, process.env, { PC_E2E_AGENT_TOKEN: 'e2e-agent-token' }),

@@ -9,8 +9,8 @@
  *
  * Needs `npm ci` in this directory (package-lock.json pins the peers).
  * --bin defaults to build/src/cli/portcullis. Each run gets a temporary
- * directory with the policies (pdp/, the data directory filled in), the
- * daemon's Unix socket and the filesystem server's data. Prints every
+ * directory with the policies (pdp/, @DATA_DIR@ and @WORK_DIR@ filled in),
+ * the daemon's Unix socket, its approvals.db and the filesystem server's data. Prints every
  * failed check and ends with "N passed, N failed"; exits 1 on any failure.
  * The daemon, the chaos PDP and every proxy are stopped by PID on the way out.
  */
@@ -22,7 +22,7 @@ const daemon = require('../daemon');
 const { Tally } = require('../tally');
 
 const ROOT = path.resolve(__dirname, '../../..');
-const SUITES = [require('./mcp'), require('./failclosed'), require('./exec')];
+const SUITES = [require('./mcp'), require('./approval'), require('./failclosed'), require('./exec')];
 
 function parseArgs(argv) {
     let bin = path.join(ROOT, 'build/src/cli/portcullis');
@@ -34,7 +34,7 @@ function parseArgs(argv) {
     return { bin };
 }
 
-/* A temporary directory holding the policy directory (filled in) and the data. */
+/* A temporary directory holding the policy directory (filled in), the data and approvals.db. */
 function makeWorkspace() {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pc-pep-e2e-'));
     const dataDir = path.join(tmp, 'data');
@@ -44,9 +44,10 @@ function makeWorkspace() {
     fs.writeFileSync(path.join(dataDir, 'a.txt'), 'hello from data\n');
     for (const f of fs.readdirSync(path.join(__dirname, 'pdp'))) {
         const text = fs.readFileSync(path.join(__dirname, 'pdp', f), 'utf8');
-        fs.writeFileSync(path.join(pdpDir, f), text.split('@DATA_DIR@').join(dataDir));
+        fs.writeFileSync(path.join(pdpDir, f),
+            text.split('@DATA_DIR@').join(dataDir).split('@WORK_DIR@').join(tmp));
     }
-    return { tmp, dataDir, conf: path.join(pdpDir, 'portcullis.conf'), sock: path.join(tmp, 'pdp.sock') };
+    return { tmp, dataDir, approvalsDb: path.join(tmp, 'approvals.db'), conf: path.join(pdpDir, 'portcullis.conf'), sock: path.join(tmp, 'pdp.sock') };
 }
 
 async function main() {
@@ -55,7 +56,7 @@ async function main() {
     const tally = new Tally();
     const startDaemon = () => daemon.start(bin, ws.conf, ['--unix', ws.sock]);
     const ctx = {
-        bin, tally, tmp: ws.tmp, dataDir: ws.dataDir,
+        bin, tally, tmp: ws.tmp, dataDir: ws.dataDir, approvalsDb: ws.approvalsDb,
         unixPdp: `unix:${ws.sock}`,
         daemon: await startDaemon(),
         tcpPdp: () => `http://127.0.0.1:${ctx.daemon.port}`,
