@@ -89,9 +89,10 @@ fuzz-diff: build $(DIFF_DEPS)
 	node tests/diff/run.js --cli $(BUILD)/$(EXE) \
 		--seed $(FUZZ_SEED) --seconds $(FUZZ_SECONDS)
 
-bench: build
-	@if [ -f bench/run.sh ]; then BUILD=$(BUILD) bash bench/run.sh; \
-	else echo "bench: bench/run.sh is not written yet"; exit 1; fi
+bench: build $(PEP_DEPS)
+	BUILD=$(BUILD) bash bench/run.sh
+	@echo "== MCP proxy: latency a tools/call gains through the proxy (Unix socket to the PDP)"
+	node tests/e2e/pep/bench.js --bin $(BUILD)/$(EXE)
 
 # The daemon under wrk: Portcullis vs Cerbos 0.55 vs a bare libmicrohttpd floor (Todo scenario).
 bench-server: build
