@@ -55,4 +55,23 @@ pc_str pc_keep_str(pc_arena *arena, pc_intern *intern, const char *p, size_t n);
 /* Is type the type of actions (its last component is "Action"), as the reference decides? */
 bool pc_is_action_type(pc_str type);
 
+/*
+** The uid table that the store and the overlay share: open addressing over
+** 1-based indices (0 is an empty slot) into an array of items, each of which
+** begins with a pc_uid_item (the store's nodes and the overlay's entries both
+** do; each file asserts it). n_slots is a power of two.
+*/
+typedef struct pc_uid_item {
+    pc_entity pub;
+    uint64_t hash;   /* pc_uid_hash(pub.uid) */
+} pc_uid_item;
+
+#define PC_UID_NONE UINT32_MAX
+
+/* The index of the item with uid u (hash h), or PC_UID_NONE. */
+uint32_t pc_uid_table_find(const uint32_t *slots, uint32_t n_slots, const void *items,
+                           size_t stride, const pc_uid *u, uint64_t h);
+/* Put item idx (hash h) into the first free slot of its probe sequence. */
+void pc_uid_table_place(uint32_t *slots, uint32_t n_slots, uint64_t h, uint32_t idx);
+
 #endif

@@ -58,7 +58,7 @@
 ** hashing a long id, and an AuthZEN request brings one or two.
 */
 #define PC_OVERLAY_SCAN 8
-#define NONE UINT32_MAX
+#define NONE PC_UID_NONE
 
 typedef enum kind {
     BROUGHT_ATTRS,     /* a stored or new entity with the request's attributes */
@@ -103,26 +103,18 @@ struct pc_overlay {
 
 /* ---- the entry table ----------------------------------------------------- */
 
+_Static_assert(offsetof(entry, pub) == offsetof(pc_uid_item, pub) &&
+                   offsetof(entry, hash) == offsetof(pc_uid_item, hash),
+               "an entry begins with a pc_uid_item");
+
 static uint32_t find(const pc_overlay *o, const pc_uid *u, uint64_t h)
 {
     if (o->n == 0)
         return NONE;
-    uint32_t mask = o->n_slots - 1;
-    for (uint32_t i = (uint32_t)h & mask; o->slots[i]; i = (i + 1) & mask) {
-        const entry *e = &o->items[o->slots[i] - 1];
-        if (e->hash == h && pc_uid_eq(e->pub.uid, u))
-            return o->slots[i] - 1;
-    }
-    return NONE;
+    return pc_uid_table_find(o->slots, o->n_slots, o->items, sizeof *o->items, u, h);
 }
 
-static void place(uint32_t *slots, uint32_t n_slots, uint64_t h, uint32_t idx)
-{
-    uint32_t mask = n_slots - 1, i = (uint32_t)h & mask;
-    while (slots[i])
-        i = (i + 1) & mask;
-    slots[i] = idx + 1;
-}
+#define place pc_uid_table_place
 
 static bool grow(pc_overlay *o)
 {

@@ -48,7 +48,7 @@
 #define PC_ENTITIES_MAX_STEPS (UINT64_C(1) << 32)
 #define PC_ENTITIES_ARENA_BLOCK (64u << 10)
 
-#define NONE UINT32_MAX
+#define NONE PC_UID_NONE
 
 typedef struct node {
     pc_entity pub;             /* what readers see */
@@ -139,26 +139,16 @@ static pc_status limit(build *b, const char *what, uint64_t bound)
 
 /* ---- the uid table ---------------------------------------------------------- */
 
+_Static_assert(offsetof(node, pub) == offsetof(pc_uid_item, pub) &&
+                   offsetof(node, hash) == offsetof(pc_uid_item, hash),
+               "a node begins with a pc_uid_item");
+
 static uint32_t find(const pc_entities *s, const pc_uid *u, uint64_t h)
 {
-    if (s->n_slots == 0)
-        return NONE;
-    uint32_t mask = s->n_slots - 1;
-    for (uint32_t i = (uint32_t)h & mask; s->slots[i]; i = (i + 1) & mask) {
-        const node *n = &s->nodes[s->slots[i] - 1];
-        if (n->hash == h && pc_uid_eq(n->pub.uid, u))
-            return s->slots[i] - 1;
-    }
-    return NONE;
+    return pc_uid_table_find(s->slots, s->n_slots, s->nodes, sizeof *s->nodes, u, h);
 }
 
-static void place(uint32_t *slots, uint32_t n_slots, uint64_t h, uint32_t idx)
-{
-    uint32_t mask = n_slots - 1, i = (uint32_t)h & mask;
-    while (slots[i])
-        i = (i + 1) & mask;
-    slots[i] = idx + 1;
-}
+#define place pc_uid_table_place
 
 static bool grow_slots(pc_entities *s)
 {
