@@ -1,6 +1,6 @@
 /*
 ** bench/gen.c — the reproducible generator of the OOPSLA 2024 benchmark
-** stores (see gen.h and /work/shared/bench/oopsla/README.md).
+** stores (see gen.h and ../shared/bench/oopsla/README.md).
 **
 ** Design: every app is one function that walks its loops in exactly the
 ** README's order and nesting, drawing from one SplitMix64 stream, so the

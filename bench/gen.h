@@ -4,7 +4,7 @@
 ** A store is one app's policies and schema (read from the shared oopsla
 ** folder), a random entity store, R random requests and, for the template
 ** apps, the template links. pc_bench_generate builds one from (app, N, R,
-** seed) following /work/shared/bench/oopsla/README.md to the draw; the same
+** seed) following ../shared/bench/oopsla/README.md to the draw; the same
 ** struct can be written to a directory and read back, so the engine bench and
 ** the cedar-wasm peer always see byte-identical inputs.
 **

@@ -1,6 +1,6 @@
 /*
 ** bench/rng.h — the benchmark generator's PRNG: SplitMix64 and the draws
-** built on it, exactly as /work/shared/bench/oopsla/README.md ("Draw order")
+** built on it, exactly as ../shared/bench/oopsla/README.md ("Draw order")
 ** specifies, so that any implementation of that spec produces the same
 ** stores and requests from the same seed.
 **

@@ -17,7 +17,7 @@
 #include "entity/entity.h"
 
 /* The Cedar conformance data; PC_CONFORMANCE_DIR overrides where it is. */
-#define CONFORMANCE_DEFAULT "/work/shared/conformance/cedar"
+#define CONFORMANCE_DEFAULT "../shared/conformance/cedar"
 
 /* ---- helpers -------------------------------------------------------------- */
 

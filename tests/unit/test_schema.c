@@ -21,7 +21,7 @@
 #include "schema/schema.h"
 
 /* Where the conformance data lives; PC_CONFORMANCE_DIR overrides it. */
-#define DEFAULT_CONFORMANCE_DIR "/work/shared/conformance/cedar"
+#define DEFAULT_CONFORMANCE_DIR "../shared/conformance/cedar"
 /* The shared corpus has 6,336 schemas; far fewer means we read the wrong place. */
 #define MIN_CORPUS_SCHEMAS 6000
 

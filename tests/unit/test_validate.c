@@ -23,7 +23,7 @@
 #include "validate/validate.h"
 
 /* Where the conformance data lives; PC_CONFORMANCE_DIR overrides it. */
-#define DEFAULT_CONFORMANCE_DIR "/work/shared/conformance/cedar"
+#define DEFAULT_CONFORMANCE_DIR "../shared/conformance/cedar"
 /* The shared corpus has 6,336 tests; far fewer means we read the wrong place. */
 #define MIN_CORPUS_TESTS 6000
 #define MAX_PATH_LEN 4096
