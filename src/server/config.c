@@ -46,6 +46,10 @@
 **                                record is durable, and a record that cannot be
 **                                written turns the answer into a deny | async
 **   audit.checkpoint_key         Ed25519 private key PEM signing log checkpoints
+**   audit.keep_context           false (default): a record keeps only the context's
+**                                digest | true: also the context itself, redacted
+**   audit.redact                 names of context members (at any depth) whose values
+**                                a kept context shows as "[redacted]", e.g. "card, otp"
 **   approvals.db                 where approval requests live (SQLite; may be audit.db):
 **                                an allow by an @approval policy needs it, else it is
 **                                a deny
@@ -123,6 +127,8 @@ static const key_spec keys[] = {
     {"audit.db", K_PATH, OFF(audit_db), 0, 0, NULL, NULL},
     {"audit.mode", K_WORD, OFF(audit_mode), 0, 0, "off|sync|async", NULL},
     {"audit.checkpoint_key", K_PATH, OFF(audit_checkpoint_key), 0, 0, NULL, NULL},
+    {"audit.keep_context", K_CHOICE, OFF(audit_keep_context), 0, 0, "true", "false"},
+    {"audit.redact", K_LIST, OFF(audit_redact), 0, 0, NULL, NULL},
     {"approvals.db", K_PATH, OFF(approvals_db), 0, 0, NULL, NULL},
     {"approvals.ttl", K_UINT, OFF(approvals_ttl), 1, MAX_APPROVAL_TTL, NULL, NULL},
 };
@@ -205,20 +211,19 @@ static pc_status set_number(reader *r, const key_spec *k, const char *value)
     return PC_OK;
 }
 
-/* Split a list value at spaces and commas into the mapping's top-level names. */
-static pc_status set_list(reader *r, const char *value)
+/* Split a list value at spaces and commas into the key's names (added to any earlier line's). */
+static pc_status set_list(reader *r, const key_spec *k, const char *value)
 {
-    pc_srv_mapping *m = &r->cfg->map;
+    pc_srv_names *l = (pc_srv_names *)(void *)((char *)r->cfg + k->offset);
     const char *p = value;
     while (*p) {
         size_t n = strcspn(p, " \t,");
         if (n > 0) {
-            if (m->n_top_level == PC_SRV_MAX_TOP_LEVEL)
-                return fail(r, "authzen.top_level_properties: too many names (limit %d)",
-                            PC_SRV_MAX_TOP_LEVEL);
-            if (!(m->top_level[m->n_top_level] = strndup(p, n)))
+            if (l->n == PC_SRV_MAX_NAMES)
+                return fail(r, "%s: too many names (limit %d)", k->name, PC_SRV_MAX_NAMES);
+            if (!(l->items[l->n] = strndup(p, n)))
                 return pc_diag_set(r->d, PC_ERR_NOMEM, "%s: out of memory", r->file);
-            m->n_top_level++;
+            l->n++;
         }
         p += n;
         p += strspn(p, " \t,");
@@ -266,7 +271,7 @@ static pc_status set_value(reader *r, const key_spec *k, const char *value)
         return PC_OK;
     }
     case K_LIST:
-        return set_list(r, value);
+        return set_list(r, k, value);
     case K_WORD:
         return set_word(r, k, value);
     }
@@ -442,6 +447,13 @@ pc_status pc_srv_config_load(const char *path, pc_srv_config *cfg, pc_diag *d)
     return st;
 }
 
+static void names_free(pc_srv_names *l)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    l->n = 0;
+}
+
 void pc_srv_config_free(pc_srv_config *cfg)
 {
     char **strings[] = {&cfg->path,       &cfg->policy_dir, &cfg->schema,
@@ -457,8 +469,8 @@ void pc_srv_config_free(pc_srv_config *cfg)
         free(cfg->map.types[i].authzen);
         free(cfg->map.types[i].cedar);
     }
-    for (uint32_t i = 0; i < cfg->map.n_top_level; i++)
-        free(cfg->map.top_level[i]);
-    cfg->map.n_types = cfg->map.n_top_level = 0;
+    names_free(&cfg->map.top_level);
+    names_free(&cfg->audit_redact);
+    cfg->map.n_types = 0;
     pc_id_config_free(&cfg->identity);
 }

@@ -19,7 +19,7 @@
 #define PC_SRV_MAX_THREADS 256
 #define PC_SRV_MAX_BATCH_LIMIT 1000000       /* max_batch_items may not exceed this */
 #define PC_SRV_MAX_TYPE_MAPS 64              /* authzen.type.X lines */
-#define PC_SRV_MAX_TOP_LEVEL 16              /* names in authzen.top_level_properties */
+#define PC_SRV_MAX_NAMES 16                  /* names in one list key (top_level_properties, redact) */
 
 /* audit.mode: whether and how decisions are logged (audit/audit.h). */
 typedef enum pc_srv_audit_mode {
@@ -27,6 +27,12 @@ typedef enum pc_srv_audit_mode {
     PC_SRV_AUDIT_SYNC,            /* the answer waits until its record is durable */
     PC_SRV_AUDIT_ASYNC            /* the record is queued; see audit.h for the loss window */
 } pc_srv_audit_mode;
+
+/* The names of a list key ("a, b c"), each malloc'ed. */
+typedef struct pc_srv_names {
+    char *items[PC_SRV_MAX_NAMES];
+    uint32_t n;
+} pc_srv_names;
 
 /* One explicit AuthZEN type -> Cedar entity type mapping. */
 typedef struct pc_srv_type_map {
@@ -46,8 +52,7 @@ typedef struct pc_srv_mapping {
     uint32_t n_types;
     bool properties;              /* authzen.properties: attributes (default) | ignore */
     bool action_properties;       /* authzen.action_properties: context (default) | ignore */
-    char *top_level[PC_SRV_MAX_TOP_LEVEL];   /* pre-1.0 fields read as properties */
-    uint32_t n_top_level;
+    pc_srv_names top_level;       /* pre-1.0 fields read as properties */
     bool validate;                /* authzen.validate: check requests against the schema */
     char *base_url;               /* authzen.base_url: discovery base; NULL = from Host */
     uint32_t page_size;           /* authzen.page_size: search results per page at most */
@@ -76,6 +81,8 @@ typedef struct pc_srv_config {
     char *audit_db;               /* audit.db: the decision log's store; NULL when none */
     uint32_t audit_mode;          /* audit.mode: a pc_srv_audit_mode */
     char *audit_checkpoint_key;   /* audit.checkpoint_key: Ed25519 PEM signing checkpoints */
+    bool audit_keep_context;      /* audit.keep_context: store the (redacted) context too */
+    pc_srv_names audit_redact;    /* audit.redact: context members stored as "[redacted]" */
     char *approvals_db;           /* approvals.db: where approval requests live; NULL: none */
     uint32_t approvals_ttl;       /* approvals.ttl: seconds a request stays open */
 } pc_srv_config;

@@ -35,24 +35,27 @@ typedef struct route {
     const char *path;
     pc_srv_handler handler;
     bool decides;
+    bool prefix;        /* path is a prefix: the handler reads the rest (an id) */
 } route;
 
 static const route routes[] = {
-    {"POST", "/access/v1/evaluation", pc_srv_az_evaluation, true},
-    {"POST", "/access/v1/evaluations", pc_srv_az_evaluations, true},
-    {"POST", "/v1/authorize", pc_srv_native_authorize, true},
-    {"POST", "/v1/authorize/batch", pc_srv_native_batch, true},
-    {"POST", "/access/v1/search/subject", pc_srv_az_search_subject, true},
-    {"POST", "/access/v1/search/resource", pc_srv_az_search_resource, true},
-    {"POST", "/access/v1/search/action", pc_srv_az_search_action, true},
-    {"POST", "/v1/grants/verify", pc_srv_grants_verify, true},
-    {"GET", "/.well-known/jwks.json", pc_srv_grants_jwks, false},
-    {"GET", "/healthz", pc_srv_healthz, false},
-    {"GET", "/readyz", pc_srv_readyz, false},
-    {"GET", "/metrics", pc_srv_metrics_get, false},
-    {"GET", "/.well-known/authzen-configuration", pc_srv_az_discovery, false},
-    {"GET", "/v1/admin/policies", pc_srv_admin_get, false},
-    {"PUT", "/v1/admin/policies", pc_srv_admin_put, false},
+    {"POST", "/access/v1/evaluation", pc_srv_az_evaluation, true, false},
+    {"POST", "/access/v1/evaluations", pc_srv_az_evaluations, true, false},
+    {"POST", "/v1/authorize", pc_srv_native_authorize, true, false},
+    {"POST", "/v1/authorize/batch", pc_srv_native_batch, true, false},
+    {"POST", "/access/v1/search/subject", pc_srv_az_search_subject, true, false},
+    {"POST", "/access/v1/search/resource", pc_srv_az_search_resource, true, false},
+    {"POST", "/access/v1/search/action", pc_srv_az_search_action, true, false},
+    {"POST", "/v1/grants/verify", pc_srv_grants_verify, true, false},
+    {"GET", "/.well-known/jwks.json", pc_srv_grants_jwks, false, false},
+    {"GET", "/healthz", pc_srv_healthz, false, false},
+    {"GET", "/readyz", pc_srv_readyz, false, false},
+    {"GET", "/metrics", pc_srv_metrics_get, false, false},
+    {"GET", "/.well-known/authzen-configuration", pc_srv_az_discovery, false, false},
+    {"GET", "/v1/admin/policies", pc_srv_admin_get, false, false},
+    {"PUT", "/v1/admin/policies", pc_srv_admin_put, false, false},
+    {"GET", "/v1/approvals", pc_srv_approvals_list, false, false},
+    {"POST", "/v1/approvals/", pc_srv_approvals_post, false, true},
 };
 
 static void run_route(const route *r, pc_srv_exchange *x);
@@ -63,7 +66,8 @@ static void dispatch(pc_srv_exchange *x)
 {
     bool path_known = false;
     for (size_t i = 0; i < N_ROUTES; i++) {
-        if (strcmp(routes[i].path, x->url))
+        const char *p = routes[i].path;
+        if (routes[i].prefix ? strncmp(p, x->url, strlen(p)) : strcmp(p, x->url))
             continue;
         path_known = true;
         if (!strcmp(routes[i].method, x->method)) {
@@ -90,6 +94,11 @@ uint64_t pc_srv_now_ns(void)
 const char *pc_srv_header(pc_srv_exchange *x, const char *name)
 {
     return MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, name);
+}
+
+const char *pc_srv_query(pc_srv_exchange *x, const char *name)
+{
+    return MHD_lookup_connection_value(x->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 pc_srv_snapshot *pc_srv_snapshot_get(pc_srv_exchange *x)

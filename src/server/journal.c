@@ -29,7 +29,10 @@ pc_status pc_srv_journal_open(pc_srv *s, pc_diag *d)
         return PC_OK;
     pc_store_options so = {.durable = cfg->audit_mode == PC_SRV_AUDIT_SYNC};
     pc_audit_options o = {.mode = cfg->audit_mode == PC_SRV_AUDIT_SYNC ? PC_AUDIT_SYNC
-                                                                         : PC_AUDIT_ASYNC};
+                                                                         : PC_AUDIT_ASYNC,
+                          .keep_context = cfg->audit_keep_context,
+                          .redact = (const char *const *)cfg->audit_redact.items,
+                          .n_redact = cfg->audit_redact.n};
     if (cfg->audit_checkpoint_key &&
         pc_audit_key_load(cfg->audit_checkpoint_key, true, &s->audit_key, d) != PC_OK) {
         pc_diag_prefix(d, "audit.checkpoint_key %s", cfg->audit_checkpoint_key);
@@ -115,6 +118,8 @@ pc_status pc_srv_journal(pc_srv_exchange *x, const pc_srv_entry *e, pc_buf *why)
     if (!r.decision_id.ptr)
         pc_diag_set(&d, PC_ERR_NOMEM, "out of memory recording a decision");
     else if (!e->dec || pc_log_record_set_answer(&r, &e->dec->answer, &a, &d) == PC_OK) {
+        if (!e->dec && e->allow)
+            r.decision = PC_STR_LIT(PC_DECISION_ALLOW);
         if (e->approval_pending)
             r.decision = PC_STR_LIT(PC_DECISION_APPROVAL);
         pc_audit_append(log, &r, e->context, NULL, &d);

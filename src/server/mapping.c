@@ -149,8 +149,8 @@ static bool properties_of(const pc_srv_mapping *m, json_t *e, json_t **out)
 {
     json_t *given = json_object_get(e, "properties");
     bool top = false;
-    for (uint32_t i = 0; i < m->n_top_level && !top; i++)
-        top = json_object_get(e, m->top_level[i]) != NULL;
+    for (uint32_t i = 0; i < m->top_level.n && !top; i++)
+        top = json_object_get(e, m->top_level.items[i]) != NULL;
     *out = NULL;
     if (!top) {
         if (json_object_size(given) > 0)
@@ -158,10 +158,10 @@ static bool properties_of(const pc_srv_mapping *m, json_t *e, json_t **out)
         return true;
     }
     json_t *props = given ? json_copy(given) : json_object();
-    for (uint32_t i = 0; props && i < m->n_top_level; i++) {
-        json_t *v = json_object_get(e, m->top_level[i]);
-        if (v && !json_object_get(props, m->top_level[i]) &&
-            json_object_set(props, m->top_level[i], v) != 0) {
+    for (uint32_t i = 0; props && i < m->top_level.n; i++) {
+        json_t *v = json_object_get(e, m->top_level.items[i]);
+        if (v && !json_object_get(props, m->top_level.items[i]) &&
+            json_object_set(props, m->top_level.items[i], v) != 0) {
             json_decref(props);
             props = NULL;
         }

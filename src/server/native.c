@@ -178,7 +178,7 @@ static verdict journal(pc_srv_exchange *x, const pc_srv_caller *c, const pc_uid 
     pc_srv_entry e = {p[0], p[1], p[2], v == NATIVE_OK ? dec : NULL,
                       v == NATIVE_OK ? NULL : why->data ? why->data : "",
                       c->who == PC_SRV_VERIFIED ? c->r.issuer : NULL, ctx, at.item, at.in_batch,
-                      started, ap->id, ap->required && !ap->granted};
+                      started, ap->id, ap->required && !ap->granted, false};
     pc_buf failed;
     pc_buf_init(&failed);
     if (pc_srv_journal(x, &e, &failed) != PC_OK && v == NATIVE_OK) {

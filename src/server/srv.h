@@ -101,6 +101,8 @@ pc_overlay *pc_srv_thread_overlay(void);
 void pc_srv_reply(pc_srv_exchange *x, unsigned status);
 /* Answer {"error": "..."} with status. */
 void pc_srv_fail(pc_srv_exchange *x, unsigned status, const char *fmt, ...) PC_PRINTF(3, 4);
+/* A query-string argument (?name=value), or NULL. */
+const char *pc_srv_query(pc_srv_exchange *x, const char *name);
 /* Monotonic nanoseconds. */
 uint64_t pc_srv_now_ns(void);
 
@@ -118,6 +120,8 @@ typedef struct pc_srv_entry {
     uint64_t started_ns;          /* when deciding it began */
     const char *approval_id;      /* asked for (pending) or consumed; NULL: none */
     bool approval_pending;        /* the answer is approval_required */
+    bool allow;                   /* with dec NULL: record an allow all the same (an
+                                     approver's verdict the approval hook permitted) */
 } pc_srv_entry;
 
 /*
@@ -190,6 +194,8 @@ void pc_srv_grants_verify(pc_srv_exchange *x);
 void pc_srv_grants_jwks(pc_srv_exchange *x);
 void pc_srv_admin_get(pc_srv_exchange *x);
 void pc_srv_admin_put(pc_srv_exchange *x);
+void pc_srv_approvals_list(pc_srv_exchange *x);
+void pc_srv_approvals_post(pc_srv_exchange *x);   /* /v1/approvals/{id}/approve|deny */
 
 /* ---- lifecycle (server.c) ------------------------------------------- */
 

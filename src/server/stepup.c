@@ -7,10 +7,11 @@
 ** of the context it was decided with. A client retries with the approval
 ** id it was given (native: "approval_id"; AuthZEN: the X-Approval-Id
 ** header, since the context is part of what is bound); until a human
-** approves (`portcullis approvals approve`), the answer stays
-** "approval required" with the pending request's id. Without approvals.db
-** such an allow cannot be approved, so it is a deny saying why: approval
-** marks an action as risky, and the daemon must never skip the human.
+** approves (POST /v1/approvals/ID/approve, or `portcullis approvals
+** approve`), the answer stays "approval required" with the pending
+** request's id. Without approvals.db such an allow cannot be approved,
+** so it is a deny saying why: approval marks an action as risky, and the
+** daemon must never skip the human.
 */
 #include <string.h>
 #include <time.h>

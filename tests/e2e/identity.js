@@ -271,4 +271,4 @@ async function run(ctx) {
     }
 }
 
-module.exports = { run };
+module.exports = { run, makeKeys, sign, ISS, AUD };

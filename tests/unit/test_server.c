@@ -82,8 +82,8 @@ static void config_values_and_defaults(void **state)
     assert_true(cfg.map.properties);
     assert_int_equal(cfg.map.n_types, 1);
     assert_string_equal(cfg.map.types[0].cedar, "Gateway::Route");
-    assert_int_equal(cfg.map.n_top_level, 2);
-    assert_string_equal(cfg.map.top_level[1], "userID");
+    assert_int_equal(cfg.map.top_level.n, 2);
+    assert_string_equal(cfg.map.top_level.items[1], "userID");
     assert_null(cfg.tls_listen);
     pc_srv_config_free(&cfg);
 }
