@@ -16,16 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cedar_files.h"
 #include "lang/ast.h"
 
 /* Where the conformance data lives relative to the repo root (tests run there). */
-#define DEFAULT_CONFORMANCE "../shared/conformance/cedar"
 
 /* ---- fixtures ------------------------------------------------------- */
 
@@ -772,40 +770,14 @@ static void round_trip_file(const char *path, rt_stats *st)
     free(text);
 }
 
-static rt_stats *walk_stats;
-
-static int visit(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    size_t n = strlen(path);
-    if (type == FTW_F && n > 6 && strcmp(path + n - 6, ".cedar") == 0)
-        round_trip_file(path, walk_stats);
-    return 0;
-}
-
-static const char *conformance_dir(void)
-{
-    const char *env = getenv("PC_CONFORMANCE_DIR");
-    return env && *env ? env : DEFAULT_CONFORMANCE;
-}
+static void round_trip_visit(const char *path, void *arg) { round_trip_file(path, arg); }
 
 static void round_trip_corpus(void **state)
 {
     (void)state;
-    char pattern[4096];
-    snprintf(pattern, sizeof pattern, "%s/corpus-tests/*.cedar", conformance_dir());
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) != 0)
-        fail_msg("no corpus policies at %s (set PC_CONFORMANCE_DIR)", pattern);
     rt_stats st = {0};
-    for (size_t i = 0; i < g.gl_pathc; i++)
-        round_trip_file(g.gl_pathv[i], &st);
-    globfree(&g);
-    char tests[4096];
-    snprintf(tests, sizeof tests, "%s/tests", conformance_dir());
-    walk_stats = &st;
-    assert_int_equal(nftw(tests, visit, 16, FTW_PHYS), 0);
+    if (!pc_test_each_cedar_file(round_trip_visit, &st))
+        fail_msg("no conformance policies under %s (set PC_CONFORMANCE_DIR)", pc_test_conformance_dir());
     print_message("JSON round trip: %zu files, %zu policies, %zu too deep for JSON, "
                   "%zu failures\n",
                   st.files, st.policies, st.too_deep, st.failures);
