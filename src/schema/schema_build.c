@@ -173,11 +173,20 @@ pc_status sb_namespace(sb_builder *b, pc_str ns, sb_loc loc)
     return PC_OK;
 }
 
+/* Zeroed memory from the builder's arena; NULL after reporting the failure. */
+static void *tmp_new(sb_builder *b, size_t size)
+{
+    void *p = pc_arena_zalloc(&b->tmp, size);
+    if (!p)
+        sb_nomem(b);
+    return p;
+}
+
 /* Allocate a zeroed declaration and record it in list; NULL after reporting. */
 static void *add_decl(sb_builder *b, sb_vec *list, size_t size)
 {
-    void *decl = pc_arena_zalloc(&b->tmp, size);
-    if (!decl || !sb_push(b, list, decl)) {
+    void *decl = tmp_new(b, size);
+    if (decl && !sb_push(b, list, decl)) {
         sb_nomem(b);
         return NULL;
     }
@@ -248,11 +257,9 @@ sb_common *sb_add_common(sb_builder *b, pc_str ns, pc_str name, sb_type *def, sb
 
 sb_type *sb_type_new(sb_builder *b, sb_kind kind, sb_loc loc)
 {
-    sb_type *t = pc_arena_zalloc(&b->tmp, sizeof *t);
-    if (!t) {
-        sb_nomem(b);
+    sb_type *t = tmp_new(b, sizeof *t);
+    if (!t)
         return NULL;
-    }
     t->kind = (uint8_t)kind;
     t->loc = loc;
     return t;
@@ -270,11 +277,9 @@ sb_type *sb_type_ref(sb_builder *b, sb_refkind ref, pc_str name, sb_loc loc)
 
 sb_name *sb_name_new(sb_builder *b, pc_str name, sb_loc loc)
 {
-    sb_name *n = pc_arena_alloc(&b->tmp, sizeof *n);
-    if (!n) {
-        sb_nomem(b);
+    sb_name *n = tmp_new(b, sizeof *n);
+    if (!n)
         return NULL;
-    }
     n->name = name;
     n->loc = loc;
     return n;
@@ -282,8 +287,10 @@ sb_name *sb_name_new(sb_builder *b, pc_str name, sb_loc loc)
 
 bool sb_record_add(sb_builder *b, sb_type *rec, pc_str name, sb_type *type, bool required)
 {
-    sb_attr *a = pc_arena_alloc(&b->tmp, sizeof *a);
-    if (!a || !sb_push(b, &rec->attrs, a)) {
+    sb_attr *a = tmp_new(b, sizeof *a);
+    if (!a)
+        return false;
+    if (!sb_push(b, &rec->attrs, a)) {
         sb_nomem(b);
         return false;
     }
