@@ -44,6 +44,10 @@ pc_engine *pc_sources_load(const pc_sources *s, const char *base_dir);
 void pc_print_decision(FILE *out, const pc_decision *d, bool json);
 void pc_print_request_error(FILE *out, const char *message, bool json);
 
+/* Open the state store for a subcommand; on failure prints why and returns NULL. */
+typedef struct pc_store pc_store;
+pc_store *pc_cli_open_store(const char *cmd, const char *db, bool read_only);
+
 int pc_cmd_authorize(int argc, char **argv);
 int pc_cmd_conformance(int argc, char **argv);
 int pc_cmd_serve(int argc, char **argv);

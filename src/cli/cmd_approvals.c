@@ -79,18 +79,6 @@ static bool complete(const approvals_opts *o)
     return !missing;
 }
 
-static pc_store *open_store(const char *db, bool read_only)
-{
-    pc_store_options so = {.read_only = read_only};
-    pc_store *s = NULL;
-    pc_diag d;
-    pc_diag_init(&d);
-    if (pc_store_open(db, &so, &s, &d) != PC_OK)
-        fprintf(stderr, "portcullis approvals: %s\n", d.msg ? d.msg : "cannot open the store");
-    pc_diag_clear(&d);
-    return s;
-}
-
 /* ---- list ----------------------------------------------------------------- */
 
 typedef struct lister {
@@ -187,7 +175,7 @@ int pc_cmd_approvals(int argc, char **argv)
         return o.help || !strcmp(o.sub, "--help") ? PC_EXIT_OK : PC_EXIT_ERROR;
     }
     bool listing = !strcmp(o.sub, "list");
-    pc_store *s = open_store(o.db, listing);
+    pc_store *s = pc_cli_open_store("approvals", o.db, listing);
     if (!s)
         return PC_EXIT_ERROR;
     int rc = listing ? list(s, &o) : decide(s, &o);

@@ -114,18 +114,6 @@ static bool parse(int argc, char **argv, audit_opts *o)
            (!o->n || parse_count(argv[1], "-n", o->n, &o->f.limit));
 }
 
-static pc_store *open_read_only(const char *db)
-{
-    pc_store_options so = {.read_only = true};
-    pc_store *s = NULL;
-    pc_diag d;
-    pc_diag_init(&d);
-    if (pc_store_open(db, &so, &s, &d) != PC_OK)
-        fprintf(stderr, "portcullis audit: %s\n", d.msg ? d.msg : "cannot open the store");
-    pc_diag_clear(&d);
-    return s;
-}
-
 /* ---- tail and query ------------------------------------------------------ */
 
 typedef struct printer {
@@ -248,7 +236,7 @@ int pc_cmd_audit(int argc, char **argv)
         o.f.limit = o.n ? o.f.limit : TAIL_DEFAULT;
         o.f.last = true;
     }
-    pc_store *s = open_read_only(o.db);
+    pc_store *s = pc_cli_open_store("audit", o.db, true);
     if (!s)
         return PC_EXIT_ERROR;
     int rc = !strcmp(sub, "verify") ? verify(s, &o) : list_records(s, &o);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "store/store.h"
 
 bool pc_flag_value(pc_args *a, const char *name, const char **out, bool *bad)
 {
@@ -219,4 +220,16 @@ void pc_print_request_error(FILE *out, const char *message, bool json)
                 : b.data,
           out);
     pc_buf_free(&b);
+}
+
+pc_store *pc_cli_open_store(const char *cmd, const char *db, bool read_only)
+{
+    pc_store_options so = {.read_only = read_only};
+    pc_store *s = NULL;
+    pc_diag d;
+    pc_diag_init(&d);
+    if (pc_store_open(db, &so, &s, &d) != PC_OK)
+        fprintf(stderr, "portcullis %s: %s\n", cmd, d.msg ? d.msg : "cannot open the store");
+    pc_diag_clear(&d);
+    return s;
 }
