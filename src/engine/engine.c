@@ -279,6 +279,14 @@ static pc_status decide(const pc_engine *e, const pc_entities *store, const raw_
     return decide_request(e, store, &r, ctx, validate, dec, d);
 }
 
+/* Every public way to decide ends here: any failure leaves the answer a deny, never a stale allow. */
+static pc_status settle(pc_decision *dec, pc_status st)
+{
+    if (st != PC_OK)
+        memset(&dec->answer, 0, sizeof dec->answer);
+    return st;
+}
+
 pc_status pc_authorize(const pc_engine *e, const pc_request *req, pc_decision *dec, pc_error *err)
 {
     pc_diag d;
@@ -294,10 +302,8 @@ pc_status pc_authorize(const pc_engine *e, const pc_request *req, pc_decision *d
     if (st == PC_OK)
         st = decide(e, NULL, uids, ctx, req->validate, dec, &d);
     json_decref(ctx);
-    if (st != PC_OK)
-        memset(&dec->answer, 0, sizeof dec->answer);
     pc_diag_to_error(&d, err);
-    return st;
+    return settle(dec, st);
 }
 
 pc_status pc_authorize_json(const pc_engine *e, json_t *principal, json_t *action,
@@ -319,12 +325,9 @@ pc_status pc_authorize_json_in(const pc_engine *e, const pc_entities *store, jso
             uids[i].text = json_string_value(uids[i].json);
             uids[i].json = NULL;
         } else if (!uids[i].json) {
-            return pc_diag_set(d, PC_ERR_REQUEST, "request has no %s", uids[i].what);
+            return settle(dec, pc_diag_set(d, PC_ERR_REQUEST, "request has no %s", uids[i].what));
         }
-    pc_status st = decide(e, store, uids, context, validate, dec, d);
-    if (st != PC_OK)
-        memset(&dec->answer, 0, sizeof dec->answer);
-    return st;
+    return settle(dec, decide(e, store, uids, context, validate, dec, d));
 }
 
 pc_status pc_authorize_uids_in(const pc_engine *e, const pc_entities *store,
@@ -335,10 +338,7 @@ pc_status pc_authorize_uids_in(const pc_engine *e, const pc_entities *store,
     pc_eval_request r = {principal, action, resource, pc_v_bool(false)};
     pc_arena_reset(&dec->arena);
     memset(&dec->answer, 0, sizeof dec->answer);
-    pc_status st = decide_request(e, store, &r, context, validate, dec, d);
-    if (st != PC_OK)
-        memset(&dec->answer, 0, sizeof dec->answer);
-    return st;
+    return settle(dec, decide_request(e, store, &r, context, validate, dec, d));
 }
 
 /* ---- template linking ------------------------------------------------ */

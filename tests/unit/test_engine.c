@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "portcullis.h"
 
 static const char *schema =
@@ -183,6 +184,28 @@ static void validation_refuses_with_places(void **state)
     pc_engine_free(e);
 }
 
+/* A request that fails after an allow must not leave that allow readable. */
+static void failure_never_leaves_a_stale_allow(void **state)
+{
+    (void)state;
+    pc_engine *e = load();
+    pc_decision *d = pc_decision_new();
+    pc_error err = {0};
+    assert_int_equal(ask(e, d, "App::User::\"alice\"", "App::Doc::\"d1\"", "{\"ip\": \"10.0.0.1\"}", &err), PC_OK);
+    assert_true(pc_decision_allowed(d));
+    pc_diag diag;
+    pc_diag_init(&diag);
+    json_t *action = json_string("App::Action::\"read\"");
+    assert_int_not_equal(pc_authorize_json(e, NULL, action, action, NULL, true, d, &diag), PC_OK);
+    assert_false(pc_decision_allowed(d));
+    assert_int_equal(pc_decision_reason_count(d), 0);
+    assert_non_null(strstr(diag.msg, "principal"));
+    json_decref(action);
+    pc_diag_clear(&diag);
+    pc_decision_free(d);
+    pc_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +214,7 @@ int main(void)
         cmocka_unit_test(load_errors_name_the_place),
         cmocka_unit_test(templates_link),
         cmocka_unit_test(validation_refuses_with_places),
+        cmocka_unit_test(failure_never_leaves_a_stale_allow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
